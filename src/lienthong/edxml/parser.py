@@ -1,0 +1,326 @@
+"""Safe, streaming reading of edXML packages from bytes, a file or a stream.
+
+A byte-level ``Splitter`` enforces the limits and lifts the text of each attachment into a
+``Base64Blob``; libxml2 then parses what remains, a small header tree with true line numbers.
+A package is never held twice, and a 200 MB package costs a few MB of memory beyond its blobs
+(which spill to disk past a threshold). No DTD, no entities, no network or file access. Every
+refusal is a ``ParseError`` carrying one EDXML problem with its code and, where known, the line and
+column.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from lxml import etree
+
+from lienthong.edxml import problems as P
+from lienthong.edxml.blob import Base64Blob
+from lienthong.edxml.splitter import SplitLimits, Splitter, SplitterRefusal
+from lienthong.edxml.mapping import TreeReader
+from lienthong.edxml.model import DocumentMessage, Message, StatusMessage
+from lienthong.edxml.xmltools import NS, WELL_KNOWN_PREFIXES, local_name, namespace_of
+from lienthong.problems import LienthongError, Problem
+
+_CHUNK = 1 << 20
+_HEAD = 64 << 10  # how far into the file the root start tag is looked for when repairing
+_BOMS = (b"\xef\xbb\xbf",)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UNDECLARED_RE = re.compile(r"Namespace prefix (\S+) (?:for \S+ )?on \S+ is not defined")
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Bounds every parse respects; the defaults suit the field (a 500 MB provincial limit)."""
+
+    max_bytes: int = 600 << 20
+    max_depth: int = 64
+    max_elements: int = 200_000
+    max_text: int = 1 << 20  # characters of text in one element other than attachment content
+    spool_in_memory: int = 32 << 20  # base64 characters kept in memory before spilling to disk
+
+
+DEFAULT_LIMITS = ParseLimits()
+
+
+class ParseError(LienthongError):
+    """The input could not be read as an edXML package."""
+
+
+Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
+
+
+def parse(source: Source, *, limits: ParseLimits = DEFAULT_LIMITS, repair: bool = False) -> Message:
+    """Read a document or status message.
+
+    ``source`` is the package's bytes, a path (``str`` or ``Path``) or a binary stream. With
+    ``repair``, known harmless defects (stray bytes before the XML declaration, undeclared
+    well-known prefixes such as ``xlink:``) are fixed and reported as ``EDXML.REPAIRED``.
+    """
+    repairs: list[Problem] = []
+    extra_prefixes: list[str] = []
+    is_stream = not isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike))
+    start = source.tell() if is_stream and source.seekable() else None  # type: ignore[union-attr]
+    while True:
+        with _open(source) as stream:
+            try:
+                return _parse_stream(stream, limits, repair, extra_prefixes, repairs)
+            except _RetryWithPrefix as retry:
+                # A repair needs a second reading: possible for bytes, files and seekable streams.
+                if retry.prefix in extra_prefixes or (is_stream and start is None):
+                    raise ParseError(retry.problem) from None
+                extra_prefixes.append(retry.prefix)
+                if is_stream:
+                    stream.seek(start or 0)
+
+
+def parse_document(source: Source, **kwargs: Any) -> DocumentMessage:
+    """Like ``parse``, but the message must be a document package."""
+    message = parse(source, **kwargs)
+    if not isinstance(message, DocumentMessage):
+        raise ParseError(P.NOT_EDXML("", detail="a status message where a document was expected"))
+    return message
+
+
+def parse_status(source: Source, **kwargs: Any) -> StatusMessage:
+    """Like ``parse``, but the message must be a status message."""
+    message = parse(source, **kwargs)
+    if not isinstance(message, StatusMessage):
+        raise ParseError(P.NOT_EDXML("", detail="a document where a status message was expected"))
+    return message
+
+
+# --- input handling ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _open(source: Source) -> Iterator[IO[bytes]]:
+    """A binary stream for any accepted source; streams given by the caller are not closed."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield io.BytesIO(source)
+        return
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            stream = Path(source).open("rb")
+        except OSError as exc:
+            raise ParseError(P.UNREADABLE(str(source), reason=exc.strerror or str(exc))) from None
+        with stream:
+            yield stream
+        return
+    yield source
+
+
+def _chunks(stream: IO[bytes], limits: ParseLimits) -> Iterator[bytes]:
+    total = 0
+    while True:
+        try:
+            chunk = stream.read(_CHUNK)
+        except OSError as exc:
+            raise ParseError(P.UNREADABLE("", reason=str(exc))) from None
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > limits.max_bytes:
+            raise ParseError(P.TOO_LARGE("", limit=limits.max_bytes))
+        yield chunk
+
+
+def _head_fixups(
+    chunks: Iterator[bytes], repair: bool, prefixes: list[str], repairs: list[Problem]
+) -> Iterator[bytes]:
+    """Check (and with ``repair`` fix) the start of the input, then pass the rest through."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= _HEAD:
+            break
+    if not head:
+        raise ParseError(P.EMPTY_INPUT(""))
+    if not head.startswith(_UTF16_BOMS):
+        head = _fix_prolog(head, repair, repairs)
+        if prefixes:
+            head = _declare_prefixes(head, prefixes, repairs)
+    yield head
+    yield from chunks
+
+
+def _fix_prolog(head: bytes, repair: bool, repairs: list[Problem]) -> bytes:
+    bom = next((b for b in _BOMS if head.startswith(b)), b"")
+    body = head[len(bom) :]
+    start = body.find(b"<")
+    stray = body[:start] if start > 0 else (body if start < 0 else b"")
+    if not stray:
+        return head
+    if start < 0 or not stray.strip() and not body.startswith(b"<?xml", start):
+        return head  # no markup at all, or only whitespace before the root: libxml2 decides
+    preview = repr(stray[:16])[2:-1]
+    if not repair:
+        raise ParseError(P.STRAY_PROLOG("", line=1, column=1, count=len(stray), preview=preview))
+    repairs.append(P.REPAIRED("", what=f"removed {len(stray)} stray bytes before the XML declaration ({preview})"))
+    return bom + body[start:]
+
+
+_ROOT_TAG_RE = re.compile(rb"<(?![?!])[^\s/>]+")
+
+
+def _declare_prefixes(head: bytes, prefixes: list[str], repairs: list[Problem]) -> bytes:
+    m = _ROOT_TAG_RE.search(head)
+    if m is None:
+        return head
+    decls = b"".join(
+        f' xmlns:{p}="{WELL_KNOWN_PREFIXES[p]}"'.encode("ascii") for p in prefixes
+    )
+    for p in prefixes:
+        repairs.append(P.REPAIRED("", what=f"declared the well-known prefix {p}: ({WELL_KNOWN_PREFIXES[p]})"))
+    return head[: m.end()] + decls + head[m.end() :]
+
+
+# --- the parser target --------------------------------------------------------------------------
+
+
+class _RetryWithPrefix(Exception):
+    def __init__(self, prefix: str, problem: Problem) -> None:
+        super().__init__(prefix)
+        self.prefix = prefix
+        self.problem = problem
+
+
+_ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _ascii_compatible(head: bytes) -> bool:
+    """Whether markup can be found by looking at bytes (true of UTF-8 and single-byte codes)."""
+    if head.startswith(_UTF16_BOMS):
+        return False
+    m = _ENCODING_RE.match(head.lstrip(b"\xef\xbb\xbf"))
+    name = m.group(1).decode("ascii").lower() if m else "utf-8"
+    return not name.startswith(("utf-16", "utf16", "utf-32", "ucs", "ebcdic", "cp037"))
+
+
+def _parse_stream(
+    stream: IO[bytes],
+    limits: ParseLimits,
+    repair: bool,
+    prefixes: list[str],
+    repairs: list[Problem],
+) -> Message:
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,  # what reaches libxml2 is the header only: keep its own limits too
+        remove_comments=False,
+        collect_ids=False,
+    )
+    splitter = Splitter(
+        SplitLimits(limits.max_depth, limits.max_elements, limits.max_text, limits.spool_in_memory)
+    )
+    local_repairs: list[Problem] = []
+    split = True
+    try:
+        for n, chunk in enumerate(_head_fixups(_chunks(stream, limits), repair, prefixes, local_repairs)):
+            if n == 0:
+                split = _ascii_compatible(chunk)
+            parser.feed(splitter.feed(chunk) if split else chunk)
+        if split:
+            parser.feed(splitter.finish())
+        root = parser.close()
+    except SplitterRefusal as refusal:
+        raise ParseError(refusal.problem) from None
+    except etree.XMLSyntaxError as exc:
+        problem = _syntax_problem(exc, parser.error_log)
+        prefix = problem.params.get("prefix")
+        if repair and problem.code == P.UNDECLARED_PREFIX.code and prefix in WELL_KNOWN_PREFIXES:
+            raise _RetryWithPrefix(str(prefix), problem) from None
+        raise ParseError(problem) from None
+    if root.getroottree().docinfo.doctype:
+        raise ParseError(P.DTD_FORBIDDEN(""))
+    repairs[:] = local_repairs
+    return _to_message(root, _place_blobs(root, splitter.blobs), repairs)
+
+
+def _place_blobs(
+    root: etree._Element, blobs: dict[int, Base64Blob]
+) -> dict[etree._Element, Base64Blob]:
+    """Attach each blob to its element, found by its number in document order."""
+    if not blobs:
+        return {}
+    placed: dict[etree._Element, Base64Blob] = {}
+    for number, element in enumerate(root.iter(etree.Element), start=1):
+        blob = blobs.get(number)
+        if blob is not None:
+            tail_text = (element.text or "").strip()
+            if tail_text:  # a CDATA section or the like that libxml2 read after the blob text
+                blob.append(tail_text.encode("utf-8"))
+            placed[element] = blob
+    return placed
+
+
+def _syntax_problem(exc: etree.XMLSyntaxError, log: etree._ListErrorLog) -> Problem:
+    line, column = exc.position if exc.position else (None, None)
+    # The first error is the cause; later ones are often its echoes.
+    # This parser's own log (the exception's may hold earlier parses' entries); the first error
+    # is the cause, later ones are often its echoes.
+    errors = [e for e in log if e.level_name in ("ERROR", "FATAL")]
+    entry = errors[0] if errors else None
+    if entry is not None:
+        line, column = entry.line, entry.column
+    message = (entry.message if entry is not None else str(exc)).strip()
+    type_name = entry.type_name if entry is not None else ""
+    where = {"line": line, "column": column}
+    m = _UNDECLARED_RE.search(message)
+    if m:
+        return P.UNDECLARED_PREFIX("", prefix=m.group(1), **where)
+    if "DOCTYPE" in message or "Entity" in message or "entity" in message:
+        return P.DTD_FORBIDDEN("", **where)
+    if "encoding" in message.lower() or "UTF-8" in message or "ENCODING" in type_name:
+        return P.BAD_ENCODING("", detail=message, **where)
+    if "Premature end" in message or "EndTag" in message or type_name in (
+        "ERR_TAG_NOT_FINISHED",
+        "ERR_DOCUMENT_END",
+    ):
+        return P.TRUNCATED("", detail=message, **where)
+    if "Document is empty" in message:
+        return P.EMPTY_INPUT("", **where)
+    return P.NOT_WELL_FORMED("", detail=message, **where)
+
+
+def _to_message(
+    root: etree._Element, blobs: dict[etree._Element, Base64Blob], repairs: list[Problem]
+) -> Message:
+    tag = str(root.tag)
+    if local_name(tag) != "edXML":
+        raise ParseError(P.NOT_EDXML("", detail=f"the root element is {local_name(tag)}, not edXML"))
+    if namespace_of(tag) != NS:
+        raise ParseError(
+            P.NOT_EDXML("", detail=f"the root is in namespace '{namespace_of(tag)}', not {NS}")
+        )
+    envelope = next((c for c in root if isinstance(c.tag, str) and local_name(str(c.tag)) == "edXMLEnvelope"), None)
+    if envelope is None:
+        raise ParseError(P.NOT_EDXML("", detail="there is no edXMLEnvelope"))
+    reader = TreeReader(blobs)
+    cls: type[DocumentMessage] | type[StatusMessage] = (
+        StatusMessage if _is_status(envelope) else DocumentMessage
+    )
+    message = reader.read(cls, root)
+    message.source_problems = repairs + reader.problems
+    return message  # type: ignore[no-any-return]
+
+
+def _is_status(envelope: etree._Element) -> bool:
+    for header in envelope:
+        if isinstance(header.tag, str) and local_name(str(header.tag)) == "edXMLHeader":
+            for mh in header:
+                if isinstance(mh.tag, str) and local_name(str(mh.tag)) == "MessageHeader":
+                    return any(
+                        isinstance(c.tag, str) and local_name(str(c.tag)) == "StatusCode" for c in mh
+                    )
+    return False
