@@ -112,9 +112,7 @@ class ProblemType:
 _REGISTRY: dict[str, ProblemType] = {}
 
 
-def define(
-    code: str, severity: Severity, message_vi: str, message_en: str, basis: str = ""
-) -> ProblemType:
+def define(code: str, severity: Severity, message_vi: str, message_en: str, basis: str = "") -> ProblemType:
     """Register a problem type; codes are unique across the whole project."""
     if code in _REGISTRY:
         raise ValueError(f"problem code {code} defined twice")

@@ -37,7 +37,8 @@ def parse_timestamp(text: str) -> datetime:
     if not m:
         raise DateFormatError(f"expected yyyy/MM/dd HH:mm:ss, got {text!r}")
     try:
-        return datetime(*(int(g) for g in m.groups()), tzinfo=VIETNAM)  # type: ignore[misc]
+        y, mo, d, h, mi, s = (int(g) for g in m.groups())
+        return datetime(y, mo, d, h, mi, s, tzinfo=VIETNAM)
     except ValueError as exc:
         raise ImpossibleDateError(f"{text!r}: {exc}") from None
 

@@ -1,4 +1,4 @@
-"""DocumentId of edXML: ``issuer,yyyy/MM/dd,number/notation`` (e.g. ``000.00.00.G22,2015/09/30,7816/VPCP-TTĐT``)."""
+"""The DocumentId of edXML: ``issuer,yyyy/MM/dd,number/notation``, parsed and formatted."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from lienthong.codes.notation import Notation
 @dataclass(frozen=True)
 class DocumentId:
     issuer: Classified
-    date: date
+    day: date
     notation: Notation
 
     @classmethod
@@ -32,4 +32,4 @@ class DocumentId:
         return cls(classify(issuer), day, notation)
 
     def __str__(self) -> str:
-        return f"{self.issuer.text},{format_date(self.date)},{self.notation}"
+        return f"{self.issuer.text},{format_date(self.day)},{self.notation}"

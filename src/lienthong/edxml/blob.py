@@ -63,13 +63,23 @@ def read_bytes(data: AttachmentData) -> bytes:
     return b"".join(data.iter_decoded())
 
 
+def iter_head(data: AttachmentData, size: int) -> bytes:
+    """The first ``size`` decoded bytes (to recognise a file by its signature)."""
+    head = b""
+    for chunk in data.iter_decoded():
+        head += chunk
+        if len(head) >= size:
+            break
+    return head[:size]
+
+
 def open_decoded(data: AttachmentData) -> IO[bytes]:
     """A seekable stream over the decoded bytes (in memory when small, else a temporary file)."""
-    spool = tempfile.SpooledTemporaryFile(max_size=_OPEN_IN_MEMORY)
+    spool = tempfile.SpooledTemporaryFile(max_size=_OPEN_IN_MEMORY)  # noqa: SIM115 - returned open
     for chunk in data.iter_decoded():
         spool.write(chunk)
     spool.seek(0)
-    return spool  # type: ignore[return-value]
+    return spool
 
 
 def _info_of(chunks: Iterator[bytes]) -> ContentInfo:
@@ -166,7 +176,7 @@ class Base64Blob:
             self._chunks.append(raw)
             return
         if self._file is None:
-            self._file = tempfile.TemporaryFile()
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the blob
             for chunk in self._chunks:
                 self._file.write(chunk)
             self._budget.remaining += sum(len(c) for c in self._chunks)
@@ -258,9 +268,9 @@ def _first_bad(text: bytes) -> int:
 def _equal_content(a: AttachmentData, other: object) -> bool:
     """Two contents are equal when their decoded bytes are (compared by digest)."""
     if not isinstance(other, AttachmentData):
-        return NotImplemented
+        return NotImplemented  # type: ignore[no-any-return]
     try:
-        return a.info() == other.info()
+        return bool(a.info() == other.info())
     except Base64Error:
         if isinstance(a, Base64Blob) and isinstance(other, Base64Blob):
             return b"".join(a.iter_raw()) == b"".join(other.iter_raw())

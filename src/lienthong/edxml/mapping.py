@@ -7,8 +7,8 @@ comments and unknown elements; writing a built message uses the standard's order
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
 from lxml import etree
@@ -33,23 +33,32 @@ _COMMENT = "#comment"
 _PI = "#pi"
 
 
-@cache
+_SCHEMAS: dict[type[Node], tuple[tuple[str, FieldSpec], ...]] = {}
+_BY_ELEMENT: dict[type[Node], dict[str, tuple[str, FieldSpec]]] = {}
+
+
 def schema(cls: type[Node]) -> tuple[tuple[str, FieldSpec], ...]:
     """The mapped fields of a model class, in the standard's order."""
-    out = []
-    for f in dataclasses.fields(cls):
-        spec = spec_of(f)
-        if spec is not None:
-            out.append((f.name, spec))
-    return tuple(out)
+    found = _SCHEMAS.get(cls)
+    if found is None:
+        found = _SCHEMAS[cls] = tuple(
+            (f.name, spec) for f in dataclasses.fields(cls) if (spec := spec_of(f)) is not None
+        )
+    return found
 
 
-@cache
 def _by_element(cls: type[Node]) -> dict[str, tuple[str, FieldSpec]]:
-    return {(spec.wrapper or spec.local): (name, spec) for name, spec in schema(cls)}
+    found = _BY_ELEMENT.get(cls)
+    if found is None:
+        found = _BY_ELEMENT[cls] = {(spec.wrapper or spec.local): (name, spec) for name, spec in schema(cls)}
+    return found
 
 
-@cache
+def attrs(element: etree._Element) -> dict[str, str]:
+    return {str(k): str(v) for k, v in element.attrib.items()}
+
+
+@functools.cache
 def _known_places() -> dict[str, tuple[str, ...]]:
     """Every element name the model knows, with the parents it belongs in."""
     from lienthong.edxml import model
@@ -93,7 +102,7 @@ class TreeReader:
 
     def _node(self, cls: type[Node], element: etree._Element, path: str) -> Node:
         node = cls()
-        node.attrib = dict(element.attrib)
+        node.attrib = attrs(element)
         if cls in PATHLESS:  # paths start below the envelope blocks: MessageHeader/To[1]/OrganId
             path = path.rpartition("/")[0]
         self._children(node, element, _by_element(cls), path)
@@ -124,7 +133,7 @@ class TreeReader:
                 self.problems.append(
                     P.WRONG_NAMESPACE(child_path, element=local, namespace=namespace_of(tag) or "-")
                 )
-            if spec.many and not spec.wrapper or name == _ITEMS:
+            if (spec.many and not spec.wrapper) or name == _ITEMS:
                 items = _get(container, name)
                 item_path = f"{child_path}[{len(items) + 1}]"
                 value = self._value(spec, child, item_path)
@@ -157,7 +166,7 @@ class TreeReader:
             )
             return _BAD
         items: ElementList[Any] = ElementList()
-        items.attrib = dict(element.attrib)
+        items.attrib = attrs(element)
         item_spec = dataclasses.replace(spec, many=True, wrapper=None)
         self._children(items, element, {spec.local: (_ITEMS, item_spec)}, path)
         return items
@@ -174,9 +183,7 @@ class TreeReader:
                 return _BAD
             return self._node(spec.node_type, element, path)
         if any(isinstance(c.tag, str) for c in element):
-            self.problems.append(
-                P.UNEXPECTED_CONTENT(path, element=local, detail="elements instead of text")
-            )
+            self.problems.append(P.UNEXPECTED_CONTENT(path, element=local, detail="elements instead of text"))
             return _BAD
         text = "".join([element.text or ""] + [c.tail or "" for c in element])
         if spec.kind is Kind.BLOB:
@@ -262,7 +269,7 @@ class TreeWriter:
             if slot.key == _COMMENT:
                 element.append(etree.Comment(slot.tag))
             elif slot.key == _PI:
-                element.append(etree.PI(slot.tag, dict(slot.attrib).get("text") or None))
+                element.append(etree.PI(slot.tag, dict(slot.attrib).get("text", "")))
             elif slot.key == _EXTRA:
                 if slot.index < len(container.extras):
                     element.append(container.extras[slot.index].copy_element())
@@ -307,18 +314,14 @@ class TreeWriter:
             child.text = value
 
 
-def _value_at(
-    container: Node | ElementList[Any], name: str, spec: FieldSpec, index: int
-) -> Any:
+def _value_at(container: Node | ElementList[Any], name: str, spec: FieldSpec, index: int) -> Any:
     if name == _ITEMS or (spec.many and not spec.wrapper):
         items = _get(container, name)
         return items[index] if index < len(items) else None
     return getattr(container, name)
 
 
-def _values(
-    container: Node | ElementList[Any], name: str, spec: FieldSpec
-) -> Iterator[tuple[int, Any]]:
+def _values(container: Node | ElementList[Any], name: str, spec: FieldSpec) -> Iterator[tuple[int, Any]]:
     if name == _ITEMS or (spec.many and not spec.wrapper):
         yield from enumerate(_get(container, name))
         return

@@ -210,9 +210,7 @@ class Receiver(Node):
 class BusinessDocumentInfo(Node):
     document_info: str | None = el("DocumentInfo")
     document_receiver: str | None = el("DocumentReceiver")
-    receiver_list: ElementList[Receiver] | None = wrapped(
-        "ReceiverList", "Receiver", Kind.NODE, Receiver
-    )
+    receiver_list: ElementList[Receiver] | None = wrapped("ReceiverList", "Receiver", Kind.NODE, Receiver)
 
 
 @dataclass(kw_only=True)
@@ -308,9 +306,7 @@ class StatusMessageHeader(Node):
 
 @dataclass(kw_only=True)
 class StatusHeader(Node):
-    message_header: StatusMessageHeader | None = el(
-        "MessageHeader", Kind.NODE, StatusMessageHeader
-    )
+    message_header: StatusMessageHeader | None = el("MessageHeader", Kind.NODE, StatusMessageHeader)
     trace_header_list: TraceHeaderList | None = el("TraceHeaderList", Kind.NODE, TraceHeaderList)
     signature: XmlFragment | None = el("Signature", Kind.FRAGMENT, any_ns=True)
 

@@ -23,9 +23,9 @@ from lxml import etree
 
 from lienthong.edxml import problems as P
 from lienthong.edxml.blob import Base64Blob
-from lienthong.edxml.splitter import SplitLimits, Splitter, SplitterRefusal
 from lienthong.edxml.mapping import TreeReader
 from lienthong.edxml.model import DocumentMessage, Message, StatusMessage
+from lienthong.edxml.splitter import SplitLimits, Splitter, SplitterRefusal
 from lienthong.edxml.xmltools import NS, WELL_KNOWN_PREFIXES, local_name, namespace_of
 from lienthong.problems import LienthongError, Problem
 
@@ -108,7 +108,7 @@ def _open(source: Source) -> Iterator[IO[bytes]]:
         return
     if isinstance(source, (str, os.PathLike)):
         try:
-            stream = Path(source).open("rb")
+            stream = Path(source).open("rb")  # noqa: SIM115 - closed by the with below
         except OSError as exc:
             raise ParseError(P.UNREADABLE(str(source), reason=exc.strerror or str(exc))) from None
         with stream:
@@ -158,12 +158,18 @@ def _fix_prolog(head: bytes, repair: bool, repairs: list[Problem]) -> bytes:
     stray = body[:start] if start > 0 else (body if start < 0 else b"")
     if not stray:
         return head
-    if start < 0 or not stray.strip() and not body.startswith(b"<?xml", start):
+    if start < 0 or (not stray.strip() and not body.startswith(b"<?xml", start)):
         return head  # no markup at all, or only whitespace before the root: libxml2 decides
     preview = repr(stray[:16])[2:-1]
     if not repair:
         raise ParseError(P.STRAY_PROLOG("", line=1, column=1, count=len(stray), preview=preview))
-    repairs.append(P.REPAIRED("", what=f"removed {len(stray)} stray bytes before the XML declaration ({preview})"))
+    repairs.append(
+        P.REPAIRED(
+            "",
+            what_vi=f"đã bỏ {len(stray)} byte lạ trước khai báo XML ({preview})",
+            what_en=f"removed {len(stray)} stray bytes before the XML declaration ({preview})",
+        )
+    )
     return bom + body[start:]
 
 
@@ -174,11 +180,15 @@ def _declare_prefixes(head: bytes, prefixes: list[str], repairs: list[Problem]) 
     m = _ROOT_TAG_RE.search(head)
     if m is None:
         return head
-    decls = b"".join(
-        f' xmlns:{p}="{WELL_KNOWN_PREFIXES[p]}"'.encode("ascii") for p in prefixes
-    )
+    decls = b"".join(f' xmlns:{p}="{WELL_KNOWN_PREFIXES[p]}"'.encode("ascii") for p in prefixes)
     for p in prefixes:
-        repairs.append(P.REPAIRED("", what=f"declared the well-known prefix {p}: ({WELL_KNOWN_PREFIXES[p]})"))
+        repairs.append(
+            P.REPAIRED(
+                "",
+                what_vi=f"đã khai báo tiền tố {p} = {WELL_KNOWN_PREFIXES[p]}",
+                what_en=f"declared the well-known prefix {p} = {WELL_KNOWN_PREFIXES[p]}",
+            )
+        )
     return head[: m.end()] + decls + head[m.end() :]
 
 
@@ -241,15 +251,13 @@ def _parse_stream(
         if repair and problem.code == P.UNDECLARED_PREFIX.code and prefix in WELL_KNOWN_PREFIXES:
             raise _RetryWithPrefix(str(prefix), problem) from None
         raise ParseError(problem) from None
-    if root.getroottree().docinfo.doctype:
+    if root.getroottree().docinfo.doctype:  # type: ignore[attr-defined]
         raise ParseError(P.DTD_FORBIDDEN(""))
     repairs[:] = local_repairs
     return _to_message(root, _place_blobs(root, splitter.blobs), repairs)
 
 
-def _place_blobs(
-    root: etree._Element, blobs: dict[int, Base64Blob]
-) -> dict[etree._Element, Base64Blob]:
+def _place_blobs(root: etree._Element, blobs: dict[int, Base64Blob]) -> dict[etree._Element, Base64Blob]:
     """Attach each blob to its element, found by its number in document order."""
     if not blobs:
         return {}
@@ -275,22 +283,26 @@ def _syntax_problem(exc: etree.XMLSyntaxError, log: etree._ListErrorLog) -> Prob
         line, column = entry.line, entry.column
     message = (entry.message if entry is not None else str(exc)).strip()
     type_name = entry.type_name if entry is not None else ""
-    where = {"line": line, "column": column}
     m = _UNDECLARED_RE.search(message)
     if m:
-        return P.UNDECLARED_PREFIX("", prefix=m.group(1), **where)
+        return P.UNDECLARED_PREFIX("", prefix=m.group(1), line=line, column=column)
     if "DOCTYPE" in message or "Entity" in message or "entity" in message:
-        return P.DTD_FORBIDDEN("", **where)
+        return P.DTD_FORBIDDEN("", line=line, column=column)
     if "encoding" in message.lower() or "UTF-8" in message or "ENCODING" in type_name:
-        return P.BAD_ENCODING("", detail=message, **where)
-    if "Premature end" in message or "EndTag" in message or type_name in (
-        "ERR_TAG_NOT_FINISHED",
-        "ERR_DOCUMENT_END",
+        return P.BAD_ENCODING("", detail=message, line=line, column=column)
+    if (
+        "Premature end" in message
+        or "EndTag" in message
+        or type_name
+        in (
+            "ERR_TAG_NOT_FINISHED",
+            "ERR_DOCUMENT_END",
+        )
     ):
-        return P.TRUNCATED("", detail=message, **where)
+        return P.TRUNCATED("", detail=message, line=line, column=column)
     if "Document is empty" in message:
-        return P.EMPTY_INPUT("", **where)
-    return P.NOT_WELL_FORMED("", detail=message, **where)
+        return P.EMPTY_INPUT("", line=line, column=column)
+    return P.NOT_WELL_FORMED("", detail=message, line=line, column=column)
 
 
 def _to_message(
@@ -300,10 +312,11 @@ def _to_message(
     if local_name(tag) != "edXML":
         raise ParseError(P.NOT_EDXML("", detail=f"the root element is {local_name(tag)}, not edXML"))
     if namespace_of(tag) != NS:
-        raise ParseError(
-            P.NOT_EDXML("", detail=f"the root is in namespace '{namespace_of(tag)}', not {NS}")
-        )
-    envelope = next((c for c in root if isinstance(c.tag, str) and local_name(str(c.tag)) == "edXMLEnvelope"), None)
+        raise ParseError(P.NOT_EDXML("", detail=f"the root is in namespace '{namespace_of(tag)}', not {NS}"))
+    envelope = next(
+        (c for c in root if isinstance(c.tag, str) and local_name(str(c.tag)) == "edXMLEnvelope"),
+        None,
+    )
     if envelope is None:
         raise ParseError(P.NOT_EDXML("", detail="there is no edXMLEnvelope"))
     reader = TreeReader(blobs)
@@ -320,7 +333,5 @@ def _is_status(envelope: etree._Element) -> bool:
         if isinstance(header.tag, str) and local_name(str(header.tag)) == "edXMLHeader":
             for mh in header:
                 if isinstance(mh.tag, str) and local_name(str(mh.tag)) == "MessageHeader":
-                    return any(
-                        isinstance(c.tag, str) and local_name(str(c.tag)) == "StatusCode" for c in mh
-                    )
+                    return any(isinstance(c.tag, str) and local_name(str(c.tag)) == "StatusCode" for c in mh)
     return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lienthong.problems import Severity, define
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 QCVN = "QCVN 102:2016/BTTTT"
 D30 = "Decree 30/2020/NĐ-CP"
 D20 = "Decision 20/2020/QĐ-TTg"
@@ -83,9 +83,9 @@ NOT_EDXML = define(
 )
 REPAIRED = define(
     "EDXML.REPAIRED",
-    I,
-    "Đã sửa lỗi: {what}",
-    "Repaired: {what}",
+    INFO,
+    "Đã sửa lỗi: {what_vi}",
+    "Repaired: {what_en}",
 )
 
 # --- mapping the tree onto the model --------------------------------------------------------

@@ -173,4 +173,3 @@ def _unescape(m: re.Match[bytes]) -> bytes:
         return _NAMED[ref]
     code = int(ref[2:], 16) if ref.startswith(b"#x") else int(ref[1:])
     return chr(code).encode("utf-8")
-

@@ -10,7 +10,7 @@ from typing import IO
 from lxml import etree
 
 from lienthong.edxml.blob import AttachmentData
-from lienthong.edxml.mapping import TreeWriter
+from lienthong.edxml.mapping import TreeWriter, attrs
 from lienthong.edxml.model import Message
 from lienthong.edxml.xmltools import NS, PREFIX, qn
 
@@ -34,7 +34,7 @@ def write(message: Message, out: IO[bytes], *, pretty: bool = True) -> None:
     for element in blobs:
         holders.update(element.iterancestors())
     with etree.xmlfile(out, encoding="utf-8") as xf:
-        _stream(xf, root, blobs, holders, root.nsmap)  # type: ignore[arg-type]
+        _stream(xf, root, blobs, holders, root.nsmap)
     out.write(b"\n")
 
 
@@ -47,9 +47,9 @@ def _stream(
 ) -> None:
     """Write ``element``, descending only into the branches that hold attachment content."""
     if element not in holders and element not in blobs:
-        xf.write(element, with_tail=False)  # type: ignore[call-arg]
+        xf.write(element, with_tail=False)
         return
-    with xf.element(element.tag, dict(element.attrib), nsmap=nsmap):  # type: ignore[arg-type]
+    with xf.element(element.tag, attrs(element), nsmap=nsmap):
         if element.text:
             xf.write(element.text)
         data = blobs.get(element)

@@ -1,0 +1,13 @@
+"""Imports every module that defines problem types, so the whole catalogue is registered."""
+
+from __future__ import annotations
+
+import importlib
+
+# Each layer adds its problem module here when it defines one.
+PROBLEM_MODULES: tuple[str, ...] = ("lienthong.edxml.problems",)
+
+
+def load_all() -> None:
+    for name in PROBLEM_MODULES:
+        importlib.import_module(name)
