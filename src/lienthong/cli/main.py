@@ -10,6 +10,7 @@ from rich.table import Table
 
 from lienthong import __version__
 from lienthong.cli import edxml as edxml_cli
+from lienthong.cli import hub as hub_cli
 
 app = typer.Typer(
     name="lienthong",
@@ -18,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(edxml_cli.app, name="edxml")
+app.add_typer(hub_cli.app, name="hub")
 
 
 @app.command("version")
