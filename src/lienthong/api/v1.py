@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 
 from lienthong.hub import directory
 from lienthong.hub import problems as HP
+from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Refused
 from lienthong.hub.service import Hub, HubError
 from lienthong.problems import Problem
-from lienthong.store.tables import System
 
 _HTTP_STATUS = {
     HP.AUTH_FAILED.code: 401,
@@ -132,19 +132,23 @@ class AgencyOut(BaseModel):
     version: int
 
 
+def current_system(request: Request, authorization: Annotated[str | None, Header()] = None) -> SystemRef:
+    """The connected system behind the bearer token."""
+    hub: Hub = request.app.state.hub
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiProblem(HP.AUTH_FAILED("", detail="a bearer token is required"))
+    system = hub.system_for_token(authorization[7:].strip())
+    if system is None:
+        raise ApiProblem(HP.AUTH_FAILED("", detail="the token is unknown or revoked"))
+    hub.touch(system)
+    return system
+
+
+Caller = Annotated[SystemRef, Depends(current_system)]
+
+
 def router(hub: Hub) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["Lienthong API v1"])
-
-    def caller(authorization: Annotated[str | None, Header()] = None) -> System:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise ApiProblem(HP.AUTH_FAILED("", detail="a bearer token is required"))
-        system = hub.system_for_token(authorization[7:].strip())
-        if system is None:
-            raise ApiProblem(HP.AUTH_FAILED("", detail="the token is unknown or revoked"))
-        hub.touch(system)
-        return system
-
-    Caller = Annotated[System, Depends(caller)]
 
     @api.post("/packages", status_code=201, response_model=AcceptedOut, summary="Send a package")
     async def send(request: Request, system: Caller, to: Annotated[list[str] | None, Query()] = None) -> Any:

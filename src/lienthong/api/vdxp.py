@@ -22,10 +22,11 @@ from sqlalchemy import select
 from lienthong.codes.dates import VIETNAM
 from lienthong.hub import directory
 from lienthong.hub import problems as HP
+from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Refused, Upload
 from lienthong.hub.service import Hub, HubError
 from lienthong.problems import LienthongError, Problem
-from lienthong.store.tables import Agency, System, SystemAgency
+from lienthong.store.tables import System, SystemAgency
 
 PREFIX = "XroadVnpt-"
 _RECEIVE_STATES = {"pending": "initial", "fetched": "processing", "done": "done", "failed": "fail"}
@@ -66,7 +67,7 @@ class AuthError(Exception):
         self.problem = HP.AUTH_FAILED("", detail=detail)
 
 
-def authenticate(hub: Hub, request: Request) -> tuple[System, dict[str, str]]:
+def authenticate(hub: Hub, request: Request) -> tuple[SystemRef, dict[str, str]]:
     """Check the HMAC and return the system and its signed parameters (names lower-cased)."""
     headers = request.headers
     sign = headers.get(f"{PREFIX}sign-header")
@@ -128,7 +129,7 @@ async def _read_small_body(request: Request) -> None:
 def router(hub: Hub) -> APIRouter:
     api = APIRouter(tags=["SDK protocol (VDXP)"], dependencies=[Depends(_read_small_body)])
 
-    def guarded(request: Request) -> tuple[System, dict[str, str]]:
+    def guarded(request: Request) -> tuple[SystemRef, dict[str, str]]:
         system, params = authenticate(hub, request)
         hub.touch(system)
         return system, params
@@ -367,7 +368,7 @@ def router(hub: Hub) -> APIRouter:
     return api
 
 
-def _register(hub: Hub, system: System, data: dict[str, Any]) -> None:
+def _register(hub: Hub, system: SystemRef, data: dict[str, Any]) -> None:
     """A connected system registers one of its units: it must sit under an agency the system serves."""
     code = str(data.get("code", "")).strip()
     parent = str(data.get("pcode", "")).strip() or None
@@ -385,8 +386,7 @@ def _register(hub: Hub, system: System, data: dict[str, Any]) -> None:
         row = s.get(System, system.id)
         assert row is not None
         row.agencies.append(SystemAgency(agency_code=code))
-        if s.execute(select(Agency).where(Agency.code == code)).scalar_one_or_none() is None:
-            raise HubError(HP.DIRECTORY("", detail=f"{code} was not registered"))
+    hub.forget_cached()  # the system now acts for the new unit too
 
 
 async def _stage(hub: Hub, chunks: AsyncIterator[bytes]) -> Upload:

@@ -44,12 +44,7 @@ def append(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction (which serialises appends)."""
-    head = session.execute(
-        select(Counter).where(Counter.name == _HEAD).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = Counter(name=_HEAD, value=0, text=GENESIS)
-        session.add(head)
+    head = _locked_head(session)
     seq = head.value + 1
     at = utc_naive(at)
     text = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
@@ -67,6 +62,22 @@ def append(
     session.add(entry)
     head.value, head.text = seq, digest
     return entry
+
+
+def _locked_head(session: Session) -> Counter:
+    """The chain's head row, locked once per transaction and then reused for every append in it."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_HEAD)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]
+    head = session.execute(
+        select(Counter).where(Counter.name == _HEAD).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = Counter(name=_HEAD, value=0, text=GENESIS)
+        session.add(head)
+    session.info[_HEAD] = (transaction, head)
+    return head
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,21 @@ def add_system(
     return system, secret
 
 
+@dataclass(frozen=True)
+class SystemRef:
+    """What a request needs to know of the connected system behind it (safe to cache briefly)."""
+
+    id: int
+    system_id: str
+    state: str
+    agency_codes: tuple[str, ...]
+    secret_encrypted: bytes
+
+    @classmethod
+    def of(cls, row: System) -> SystemRef:
+        return cls(row.id, row.system_id, row.state, tuple(row.agency_codes), row.secret_encrypted)
+
+
 def get_system(session: Session, system_id: str) -> System:
     system = session.execute(select(System).where(System.system_id == system_id)).scalar_one_or_none()
     if system is None:

@@ -19,14 +19,23 @@ from sqlalchemy.orm import Session
 
 from lienthong.codes.dates import parse_date
 from lienthong.codes.notation import Notation
-from lienthong.edxml import DocumentMessage, Message, ParseError, StatusMessage, parse
+from lienthong.edxml import (
+    DEFAULT_LIMITS,
+    DocumentMessage,
+    Message,
+    ParseError,
+    ParseLimits,
+    StatusMessage,
+    parse,
+)
 from lienthong.edxml import problems as EP
 from lienthong.edxml.validate import STATUS_CODES, validate
 from lienthong.hub import audit
 from lienthong.hub import problems as HP
 from lienthong.hub.config import Policy
+from lienthong.hub.directory import SystemRef
 from lienthong.problems import LienthongError, Problem
-from lienthong.store.tables import Agency, Delivery, Package, StatusEvent, System
+from lienthong.store.tables import Agency, Delivery, Package, StatusEvent
 
 # Under the default policy these still refuse: the package could not be delivered intact.
 _INTEGRITY = frozenset({EP.BAD_BASE64.code, EP.ATTACHMENT_MISMATCH.code, EP.DUPLICATE_CONTENT_ID.code})
@@ -108,11 +117,16 @@ class Prepared:
 
 
 def prepare(
-    upload: Upload, system: System, policy: Policy, extra_to: list[str], max_recipients: int
+    upload: Upload,
+    system: SystemRef,
+    policy: Policy,
+    extra_to: list[str],
+    max_recipients: int,
+    limits: ParseLimits = DEFAULT_LIMITS,
 ) -> Prepared:
     """Parse, authorise the sender, validate and decide what the package is. Raises Refused."""
     try:
-        message = parse(upload.path)
+        message = parse(upload.path, limits=limits)
     except ParseError as exc:
         p = exc.problem
         detail = p.message_en + (f" (line {p.line}, column {p.column})" if p.line else "")
@@ -242,14 +256,16 @@ def commit(
     prepared: Prepared,
     upload: Upload,
     blob_key: str,
-    system: System,
+    system: SystemRef,
     now: datetime,
 ) -> Accepted:
     """Duplicate checks and every row of an accepted package, inside one transaction."""
-    repeat = session.execute(
-        select(Package).where(Package.sender_code == prepared.sender, Package.sha256 == upload.sha256)
+    # Plain column lookups first (cheap); the ORM object only when it is a repeat.
+    repeat_id = session.execute(
+        select(Package.id).where(Package.sender_code == prepared.sender, Package.sha256 == upload.sha256)
     ).scalar_one_or_none()
-    if repeat is not None:
+    if repeat_id is not None:
+        repeat = session.get_one(Package, repeat_id)
         # A blind retry of the same bytes: success with the original id, nothing delivered twice.
         repeat.repeat_count += 1
         audit.append(
@@ -266,6 +282,11 @@ def commit(
             deliveries=[DeliveryOutcome(d.recipient_code, d.delivery_id, d.state) for d in repeat.deliveries],
             problems=json_problems(repeat.problems_json),
         )
+    codes = [prepared.sender, *prepared.recipients]
+    rows = session.execute(select(Agency.code, Agency.state).where(Agency.code.in_(codes))).all()
+    states = {code: state for code, state in rows}
+    if states.get(prepared.sender) != "active":
+        raise Refused(HP.SENDER_SUSPENDED("", sender=prepared.sender), sender=prepared.sender)
     kind = "status" if isinstance(prepared.message, StatusMessage) else "edoc"
     answered: Delivery | None = None
     if kind == "edoc" and prepared.business_type == 0:
@@ -310,7 +331,7 @@ def commit(
             "problems": package.problem_count,
         },
     )
-    outcomes = [_deliver(session, package, code, now) for code in prepared.recipients]
+    outcomes = [_deliver(session, package, code, states.get(code), now) for code in prepared.recipients]
     if kind == "edoc" and prepared.business_type in (1, 2, 3):
         _supersede(session, package, prepared, now)
     if answered is not None:
@@ -349,7 +370,7 @@ def commit(
 def _check_duplicates(session: Session, prepared: Prepared) -> None:
     if prepared.document_id:
         other = session.execute(
-            select(Package)
+            select(Package.doc_id)
             .where(
                 Package.sender_code == prepared.sender,
                 Package.document_id == prepared.document_id,
@@ -361,14 +382,14 @@ def _check_duplicates(session: Session, prepared: Prepared) -> None:
         if other is not None:
             raise Refused(
                 HP.DUPLICATE_DOCUMENT_ID(
-                    "MessageHeader/DocumentId", document_id=prepared.document_id, original=other.doc_id
+                    "MessageHeader/DocumentId", document_id=prepared.document_id, original=other
                 ),
-                original=other.doc_id,
+                original=other,
                 sender=prepared.sender,
             )
     if prepared.notation_key:
-        other = session.execute(
-            select(Package)
+        found = session.execute(
+            select(Package.doc_id)
             .where(
                 Package.notation_key == prepared.notation_key,
                 Package.kind == "edoc",
@@ -376,13 +397,13 @@ def _check_duplicates(session: Session, prepared: Prepared) -> None:
             )
             .limit(1)
         ).scalar_one_or_none()
-        if other is not None:
+        if found is not None:
             issuer, year, notation = prepared.notation_key.split("|", 2)
             raise Refused(
                 HP.DUPLICATE_NOTATION(
-                    "MessageHeader/Code", notation=notation, issuer=issuer, year=year, original=other.doc_id
+                    "MessageHeader/Code", notation=notation, issuer=issuer, year=year, original=found
                 ),
-                original=other.doc_id,
+                original=found,
                 sender=prepared.sender,
             )
 
@@ -415,12 +436,13 @@ def _answered_delivery(session: Session, prepared: Prepared) -> Delivery:
     return delivery
 
 
-def _deliver(session: Session, package: Package, code: str, now: datetime) -> DeliveryOutcome:
-    agency = session.execute(select(Agency).where(Agency.code == code)).scalar_one_or_none()
+def _deliver(
+    session: Session, package: Package, code: str, state: str | None, now: datetime
+) -> DeliveryOutcome:
     problem: Problem | None = None
-    if agency is None:
+    if state is None:
         problem = HP.UNKNOWN_RECIPIENT("MessageHeader/To/OrganId", code=code)
-    elif agency.state != "active":
+    elif state != "active":
         problem = HP.RECIPIENT_SUSPENDED("MessageHeader/To/OrganId", code=code)
     delivery = Delivery(
         delivery_id=str(uuid.uuid4()),

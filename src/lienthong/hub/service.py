@@ -18,9 +18,11 @@ from typing import IO, Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from lienthong.edxml import ParseLimits
 from lienthong.hub import audit, directory, intake
 from lienthong.hub import problems as HP
 from lienthong.hub.config import HubConfig
+from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Accepted, Refused, Upload
 from lienthong.hub.keys import KeyRing
 from lienthong.problems import LienthongError
@@ -168,6 +170,10 @@ class Hub:
         self.notifier = Notifier()
         self.limiter = RateLimiter(config.rate_per_second, config.rate_burst)
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        # A server parses many packages at once: keep little attachment text in memory per package.
+        self.parse_limits = ParseLimits(max_bytes=config.max_package_bytes, spool_in_memory=4 << 20)
+        self._systems: dict[str, tuple[float, SystemRef | None]] = {}
+        self._touched: dict[str, float] = {}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -189,9 +195,20 @@ class Hub:
 
     # --- identities -----------------------------------------------------------------------------
 
-    def system(self, system_id: str) -> System | None:
+    def system(self, system_id: str) -> SystemRef | None:
+        """The system, from a cache of ``cache_seconds`` (directory changes show within that time)."""
+        now = time.monotonic()
+        cached = self._systems.get(system_id)
+        if cached is not None and now - cached[0] < self.config.cache_seconds:
+            return cached[1]
         with self.read() as s:
-            return s.execute(select(System).where(System.system_id == system_id)).scalar_one_or_none()
+            row = s.execute(select(System).where(System.system_id == system_id)).scalar_one_or_none()
+            ref = SystemRef.of(row) if row is not None else None
+        self._systems[system_id] = (now, ref)
+        return ref
+
+    def forget_cached(self) -> None:
+        self._systems.clear()
 
     def secret_of(self, system_id: str) -> str | None:
         system = self.system(system_id)
@@ -199,24 +216,24 @@ class Hub:
             return None
         return self.keys.decrypt_secret(system.secret_encrypted)
 
-    def system_for_token(self, token: str) -> System | None:
+    def system_for_token(self, token: str) -> SystemRef | None:
         with self.read() as s:
-            system = directory.system_for_token(s, token)
-            return system if system is not None and system.state == "active" else None
+            row = directory.system_for_token(s, token)
+            return SystemRef.of(row) if row is not None and row.state == "active" else None
 
-    def touch(self, system: System) -> None:
+    def touch(self, system: SystemRef) -> None:
         """Record the system's (and its agencies') last contact, at most once a minute."""
-        now = self.clock()
-        last = system.last_contact_at
-        if last is not None and (now - as_utc(last)).total_seconds() < 60:
+        now = time.monotonic()
+        if now - self._touched.get(system.system_id, -1e9) < 60:
             return
+        self._touched[system.system_id] = now
+        moment = self.clock()
         with self.write() as s:
             row = s.get(System, system.id)
             if row is not None:
-                row.last_contact_at = now
+                row.last_contact_at = moment
                 for a in s.execute(select(Agency).where(Agency.code.in_(system.agency_codes))).scalars():
-                    a.last_contact_at = now
-        system.last_contact_at = now
+                    a.last_contact_at = moment
 
     # --- send -------------------------------------------------------------------------------------
 
@@ -243,12 +260,13 @@ class Hub:
             if not self.limiter.allow(system_id):
                 raise Refused(HP.RATE_LIMITED("", limit=self.config.rate_per_second))
             prepared = intake.prepare(
-                upload, system, self.config.policy, list(extra_to), self.config.max_recipients
+                upload,
+                system,
+                self.config.policy,
+                list(extra_to),
+                self.config.max_recipients,
+                self.parse_limits,
             )
-            with self.read() as s:
-                sender = s.execute(select(Agency).where(Agency.code == prepared.sender)).scalar_one_or_none()
-                if sender is None or sender.state != "active":
-                    raise Refused(HP.SENDER_SUSPENDED("", sender=prepared.sender), sender=prepared.sender)
             key = self.blobs.put_file(upload.path, upload.sha256)  # fsynced before the commit
             with self.write() as s:
                 accepted = intake.commit(s, prepared, upload, key, system, self.clock())
@@ -301,7 +319,7 @@ class Hub:
 
     # --- receive ------------------------------------------------------------------------------------
 
-    def _inbox_query(self, system: System, kind: str | None) -> Any:
+    def _inbox_query(self, system: SystemRef, kind: str | None) -> Any:
         query = (
             select(Delivery, Package)
             .join(Package, Delivery.package_id == Package.id)
@@ -314,7 +332,7 @@ class Hub:
         return query
 
     def pending(
-        self, system: System, kind: str | None = None, limit: int = 1000, offset: int = 0
+        self, system: SystemRef, kind: str | None = None, limit: int = 1000, offset: int = 0
     ) -> list[InboxItem]:
         with self.read() as s:
             rows = s.execute(
@@ -336,12 +354,12 @@ class Hub:
                 for d, p in rows
             ]
 
-    def count_pending(self, system: System, kind: str | None = None) -> int:
+    def count_pending(self, system: SystemRef, kind: str | None = None) -> int:
         with self.read() as s:
             query = self._inbox_query(system, kind).with_only_columns(func.count(Delivery.id))
             return int(s.execute(query).scalar_one())
 
-    def _own_delivery(self, s: Session, system: System, delivery_id: str) -> tuple[Delivery, Package]:
+    def _own_delivery(self, s: Session, system: SystemRef, delivery_id: str) -> tuple[Delivery, Package]:
         row = s.execute(
             select(Delivery, Package)
             .join(Package, Delivery.package_id == Package.id)
@@ -360,7 +378,7 @@ class Hub:
             raise HubError(HP.NOT_FOUND("", what="package", id=delivery_id))
         return row[0], row[1]
 
-    def fetch(self, system: System, delivery_id: str) -> tuple[Path, Package]:
+    def fetch(self, system: SystemRef, delivery_id: str) -> tuple[Path, Package]:
         """Mark a delivery fetched and give the stored body's path."""
         now = self.clock()
         with self.write() as s:
@@ -378,7 +396,7 @@ class Hub:
     def open_body(self, package: Package) -> IO[bytes]:
         return self.blobs.open(package.blob_key)
 
-    def ack(self, system: System, delivery_id: str, status: str, reason: str = "") -> str:
+    def ack(self, system: SystemRef, delivery_id: str, status: str, reason: str = "") -> str:
         """done/fail take the delivery off the pending list (fail is a receive error); processing keeps it."""
         value = status.strip().lower()
         if value not in ACK_STATES:
@@ -394,7 +412,7 @@ class Hub:
             audit.append(s, now, system.system_id, f"delivery.ack.{value}", delivery_id, {"reason": reason})
             return delivery.state
 
-    def reoffer(self, delivery_id: str, actor: str = "operator", system: System | None = None) -> None:
+    def reoffer(self, delivery_id: str, actor: str = "operator", system: SystemRef | None = None) -> None:
         """Offer a failed delivery again (the operator, or the agency itself)."""
         now = self.clock()
         with self.write() as s:
@@ -415,7 +433,7 @@ class Hub:
         self.notifier.notify([code])
 
     def sent(
-        self, system: System, doc_id: str | None = None, limit: int = 1000, offset: int = 0
+        self, system: SystemRef, doc_id: str | None = None, limit: int = 1000, offset: int = 0
     ) -> list[SentRow]:
         """Per-recipient tracking of what the system's agencies sent."""
         with self.read() as s:
@@ -447,7 +465,7 @@ class Hub:
                 for d, p in rows
             ]
 
-    def status_history(self, system: System, delivery_id: str) -> list[tuple[str, datetime, str | None]]:
+    def status_history(self, system: SystemRef, delivery_id: str) -> list[tuple[str, datetime, str | None]]:
         with self.read() as s:
             delivery = s.execute(
                 select(Delivery).where(Delivery.delivery_id == delivery_id)
@@ -459,7 +477,7 @@ class Hub:
             ).scalars()
             return [(e.status_code, as_utc(e.at), e.description) for e in events]
 
-    async def wait_for_mail(self, system: System, timeout: float, kind: str | None = None) -> int:
+    async def wait_for_mail(self, system: SystemRef, timeout: float, kind: str | None = None) -> int:
         """Return as soon as the system has pending mail (or after ``timeout`` seconds): the count."""
         loop = asyncio.get_running_loop()
         with self.notifier.watching(system.agency_codes) as event:
