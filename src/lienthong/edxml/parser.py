@@ -235,18 +235,32 @@ def _parse_stream(
     )
     local_repairs: list[Problem] = []
     split = True
+    lines = 1  # lines libxml2 has seen (the splitter keeps line breaks), to place a truncation
+    unfinished = False  # the input ended inside an element or an unfinished construct
     try:
         for n, chunk in enumerate(_head_fixups(_chunks(stream, limits), repair, prefixes, local_repairs)):
             if n == 0:
                 split = _ascii_compatible(chunk)
-            parser.feed(splitter.feed(chunk) if split else chunk)
+            fed = splitter.feed(chunk) if split else chunk
+            lines += fed.count(b"\n")
+            parser.feed(fed)
         if split:
-            parser.feed(splitter.finish())
+            unfinished = bool(splitter.stack or splitter.pending)
+            rest = splitter.finish()
+            lines += rest.count(b"\n")
+            parser.feed(rest)
         root = parser.close()
     except SplitterRefusal as refusal:
         raise ParseError(refusal.problem) from None
     except etree.XMLSyntaxError as exc:
         problem = _syntax_problem(exc, parser.error_log)
+        if unfinished and _is_truncation(problem, lines):
+            problem = P.TRUNCATED(
+                "",
+                detail=problem.params.get("detail") or problem.message_en,
+                line=problem.line,
+                column=problem.column,
+            )
         prefix = problem.params.get("prefix")
         if repair and problem.code == P.UNDECLARED_PREFIX.code and prefix in WELL_KNOWN_PREFIXES:
             raise _RetryWithPrefix(str(prefix), problem) from None
@@ -270,6 +284,17 @@ def _place_blobs(root: etree._Element, blobs: dict[int, Base64Blob]) -> dict[etr
                 blob.append(tail_text.encode("utf-8"))
             placed[element] = blob
     return placed
+
+
+def _is_truncation(problem: Problem, last_line: int) -> bool:
+    """An error libxml2 reports on the last line of an input that ended inside an element.
+
+    libxml2 words an early end in many ways ("expected '>'", "Incomplete UTF-8 sequence" …);
+    what they share is that the input stopped with elements still open, where the error is.
+    """
+    if problem.code not in (P.NOT_WELL_FORMED.code, P.BAD_ENCODING.code, P.UNDECLARED_PREFIX.code):
+        return False  # a cut inside a multi-byte character or before a prefix's declaration too
+    return problem.line == last_line and "mismatch" not in str(problem.params.get("detail", ""))
 
 
 def _syntax_problem(exc: etree.XMLSyntaxError, log: etree._ListErrorLog) -> Problem:

@@ -101,7 +101,10 @@ class Splitter:
         if head.startswith(b"<!--"):
             return _after(data, b"-->", lt + 4)
         if head.startswith(b"<![CDATA["):
-            return _after(data, b"]]>", lt + 9)
+            end = _after(data, b"]]>", lt + 9)
+            if end >= 0 and not self._in_blob_element():  # CDATA is text: it counts against max_text
+                self._count_text(end - lt - 12)
+            return end
         if head.startswith(b"<?"):
             return _after(data, b"?>", lt + 2)
         if head.startswith(b"<!"):
@@ -137,6 +140,10 @@ class Splitter:
         self.text += length
         if self.text + extra > self.limits.max_text:
             raise SplitterRefusal(P.TEXT_TOO_LARGE(self._path(), limit=self.limits.max_text))
+
+    def _in_blob_element(self) -> bool:
+        """Inside an attachment's ContentTransferEncoded (whose CDATA the parser adds to the blob)."""
+        return self.stack[-3:] == [*_BLOB_PARENTS, _BLOB_TAG]
 
     def _path(self) -> str:
         return "/".join(s.decode("utf-8", "replace") for s in self.stack)
