@@ -226,7 +226,10 @@ class Base64Blob:
                 try:
                     out = pybase64.b64decode(text[:usable], validate=True)
                 except (binascii.Error, ValueError):
-                    raise self._fail(start + _first_bad(text), "not a base64 character") from None
+                    bad = _first_bad(text)
+                    if bad < 0:  # every character is base64's: the '=' padding is in the middle
+                        raise self._fail(start + _after_padding(text), "data after the '=' padding") from None
+                    raise self._fail(start + bad, "not a base64 character") from None
             padded = padded or (usable > 0 and text[usable - 1] == 61)  # '='
             rest = text[usable:]
             if out:
@@ -262,7 +265,16 @@ _ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 
 
 def _first_bad(text: bytes) -> int:
-    return next((i for i, byte in enumerate(text) if byte not in _ALPHABET), 0)
+    """Where the first character outside the base64 alphabet is, or -1."""
+    return next((i for i, byte in enumerate(text) if byte not in _ALPHABET), -1)
+
+
+def _after_padding(text: bytes) -> int:
+    """Where the data after the first run of '=' padding starts."""
+    end = text.find(b"=")
+    while 0 <= end < len(text) and text[end] == 61:  # '='
+        end += 1
+    return max(end, 0)
 
 
 def _equal_content(a: AttachmentData, other: object) -> bool:
