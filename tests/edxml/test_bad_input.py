@@ -455,3 +455,29 @@ def test_status_about_nothing_is_missing_its_target() -> None:
     message.header.response_for = None
     assert problems_at(validate(message), "EDXML.MISSING") == ["MessageHeader/ResponseFor"]
     assert isinstance(message, StatusMessage)
+
+
+def _utf16(body: str) -> bytes:
+    text = f'<?xml version="1.0" encoding="UTF-16"?><edXML xmlns="{NS}">'
+    text += f"<edXMLEnvelope>{body}</edXMLEnvelope></edXML>"
+    return text.encode("utf-16")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("<a>" * 100 + "</a>" * 100, "EDXML.TOO_DEEP"),
+        ("<a>" * 10_000 + "</a>" * 10_000, "EDXML.TOO_DEEP"),
+        ("<x/>" * 300, "EDXML.TOO_MANY_ELEMENTS"),
+        ("<x>" + "y" * 3000 + "</x>", "EDXML.TEXT_TOO_LARGE"),
+        ("<x/>" + "y" * 3000, "EDXML.TEXT_TOO_LARGE"),
+    ],
+    ids=["deep", "very-deep", "many", "text", "tail"],
+)
+def test_limits_hold_in_utf16_too(body: str, code: str) -> None:
+    assert refusal(_utf16(body), limits=ParseLimits(max_elements=100, max_text=1000)).code == code
+
+
+def test_utf16_package_within_the_limits_parses() -> None:
+    message = parse(_utf16("<x>y</x>"))
+    assert codes(message.source_problems) == ["EDXML.UNKNOWN_ELEMENT"]

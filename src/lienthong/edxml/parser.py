@@ -254,7 +254,9 @@ def _parse_stream(
         raise ParseError(refusal.problem) from None
     except etree.XMLSyntaxError as exc:
         problem = _syntax_problem(exc, parser.error_log)
-        if unfinished and _is_truncation(problem, lines):
+        if "Excessive depth" in str(problem.params.get("detail", "")):  # libxml2's own bound (256)
+            problem = P.TOO_DEEP("", limit=limits.max_depth, line=problem.line, column=problem.column)
+        elif unfinished and _is_truncation(problem, lines):
             problem = P.TRUNCATED(
                 "",
                 detail=problem.params.get("detail") or problem.message_en,
@@ -267,8 +269,34 @@ def _parse_stream(
         raise ParseError(problem) from None
     if root.getroottree().docinfo.doctype:  # type: ignore[attr-defined]
         raise ParseError(P.DTD_FORBIDDEN(""))
+    if not split:
+        _check_tree_limits(root, limits)
     repairs[:] = local_repairs
     return _to_message(root, _place_blobs(root, splitter.blobs), repairs)
+
+
+def _check_tree_limits(root: etree._Element, limits: ParseLimits) -> None:
+    """The splitter's limits, checked on the tree when the encoding (UTF-16 …) kept the splitter out.
+
+    libxml2's own limits (depth 256, 10 MB per text node) and ``max_bytes`` bound the parse itself;
+    this gives the same refusals, with the same codes, as for a UTF-8 package.
+    """
+    stack: list[str] = []
+    elements = 0
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        if event == "end":
+            stack.pop()
+            if len(element.tail or "") > limits.max_text and stack:
+                raise ParseError(P.TEXT_TOO_LARGE("/".join(stack), limit=limits.max_text))
+            continue
+        if len(stack) >= limits.max_depth:
+            raise ParseError(P.TOO_DEEP("/".join(stack), limit=limits.max_depth))
+        stack.append(local_name(str(element.tag)))
+        elements += 1
+        if elements > limits.max_elements:
+            raise ParseError(P.TOO_MANY_ELEMENTS("/".join(stack[:-1]), limit=limits.max_elements))
+        if len(element.text or "") > limits.max_text:
+            raise ParseError(P.TEXT_TOO_LARGE("/".join(stack), limit=limits.max_text))
 
 
 def _place_blobs(root: etree._Element, blobs: dict[int, Base64Blob]) -> dict[etree._Element, Base64Blob]:
