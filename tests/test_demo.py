@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,10 +29,17 @@ def test_samples_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert demo.find_samples() == SAMPLES
 
 
-def test_samples_beside_the_repository_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_samples_beside_the_repository_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = tmp_path / "shared" / "samples"
+    samples.mkdir(parents=True)
+    shutil.copy(SAMPLES / "status.edxml", samples)
+    monkeypatch.setattr(demo, "REPO", tmp_path / "lienthong")
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LIENTHONG_SAMPLES", raising=False)
-    found = demo.find_samples()
-    assert found.name == "samples" and found.parent.name == "shared"
+    assert demo.find_samples() == samples
+    (samples / "status.edxml").unlink()  # a directory without packages does not count
+    with pytest.raises(demo.SamplesMissing):
+        demo.find_samples()
 
 
 def test_missing_samples_fail_with_a_clear_message(

@@ -35,11 +35,8 @@ class SamplesMissing(Exception):
 def find_samples(argument: str | None = None) -> Path:
     """The samples directory: the argument, ``LIENTHONG_SAMPLES``, or ``../shared/samples``."""
     given = argument or os.environ.get("LIENTHONG_SAMPLES")
-    candidates = (
-        [Path(given)]
-        if given
-        else [REPO.parent / "shared" / "samples", Path.cwd().parent / "shared" / "samples"]
-    )
+    beside = [REPO.parent / "shared" / "samples", Path.cwd().resolve().parent / "shared" / "samples"]
+    candidates = [Path(given)] if given else list(dict.fromkeys(beside))
     for candidate in candidates:
         if candidate.is_dir() and any(candidate.glob("*.edxml")):
             return candidate
