@@ -481,3 +481,52 @@ def test_limits_hold_in_utf16_too(body: str, code: str) -> None:
 def test_utf16_package_within_the_limits_parses() -> None:
     message = parse(_utf16("<x>y</x>"))
     assert codes(message.source_problems) == ["EDXML.UNKNOWN_ELEMENT"]
+
+
+@pytest.mark.parametrize(
+    ("anchor", "insert", "code", "path"),
+    [
+        (b"<edXML:AttachmentEncoded>", b"<edXML:Extra>1</edXML:Extra>", "EDXML.UNKNOWN_ELEMENT", "Extra"),
+        (
+            b"<edXML:Paper>",
+            b"<edXML:PackageInfo>x</edXML:PackageInfo>",
+            "EDXML.MISPLACED",
+            "TraceHeaderList/Bussiness/PackageInfo",
+        ),
+        (
+            b"<edXML:ContentTransferEncoded>",
+            b"<edXML:Checksum>ab</edXML:Checksum>",
+            "EDXML.UNKNOWN_ELEMENT",
+            "AttachmentEncoded/Attachment[1]/Checksum",
+        ),
+        (
+            b"<edXML:Subject>",
+            b"<edXML:Subject>twice</edXML:Subject>",
+            "EDXML.DUPLICATE_ELEMENT",
+            "MessageHeader/Subject",
+        ),
+        (
+            b"<edXML:Subject>",
+            b"<edXML:OtherInfo>text</edXML:OtherInfo>",
+            "EDXML.UNEXPECTED_CONTENT",
+            "MessageHeader/OtherInfo",
+        ),
+        (
+            b"<edXML:Subject>",
+            b'<Content xmlns="urn:other">x</Content>',
+            "EDXML.WRONG_NAMESPACE",
+            "MessageHeader/Content",
+        ),
+    ],
+    ids=["root-level", "misplaced-2022", "in-attachment", "duplicate", "text-in-node", "other-namespace"],
+)
+def test_odd_elements_are_flagged_kept_and_written_back(
+    anchor: bytes, insert: bytes, code: str, path: str
+) -> None:
+    data = document_bytes()
+    assert anchor in data
+    message = parse(data.replace(anchor, insert + anchor, 1))
+    assert [p.path for p in message.source_problems if p.code == code] == [path]
+    written = to_bytes(message)
+    assert parse(written) == message
+    assert insert.split(b">")[1].split(b"<")[0] in written  # the element's text survived
