@@ -196,6 +196,21 @@ def test_garbage_is_refused_with_a_reading_code(data: bytes) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "insert",
+    [b"a&nbsp;b", b"AT&T", b"&amp", b"&#xZZ;", b"&#0;"],
+    ids=["undefined-entity", "bare-ampersand", "unterminated", "bad-char-ref", "nul-char-ref"],
+)
+def test_bad_references_are_not_well_formed(insert: bytes) -> None:
+    data = document_bytes().replace(b"<edXML:Subject>", b"<edXML:Subject>" + insert)
+    assert refusal(data).code == "EDXML.NOT_WELL_FORMED"
+
+
+def test_an_undefined_entity_in_an_attribute_is_not_well_formed() -> None:
+    data = document_bytes().replace(b"<edXML:Subject>", b'<edXML:Subject lang="&vi;">')
+    assert refusal(data).code == "EDXML.NOT_WELL_FORMED"
+
+
 def test_invalid_utf8_is_a_bad_encoding() -> None:
     data = document_bytes().replace("Hà Nội".encode(), b"H\xff N\xfei")
     assert refusal(data).code == "EDXML.BAD_ENCODING"

@@ -187,8 +187,13 @@ _TRICKY = document_bytes().replace(
 )
 
 
+_ESCAPED = document_bytes(
+    subject="Q&A <x> \"y\" 'z' &amp; \r", signer_info={"position": "Ư & Đ", "full_name": "A <B>"}
+)
+
+
 @pytest.mark.parametrize("max_chunk", range(1, 8))
-@pytest.mark.parametrize("data", [document_bytes(), _TRICKY], ids=["plain", "entities"])
+@pytest.mark.parametrize("data", [document_bytes(), _TRICKY, _ESCAPED], ids=["plain", "entities", "escaped"])
 def test_splitter_gives_the_same_result_whatever_the_chunks(data: bytes, max_chunk: int) -> None:
     whole = _split(data, len(data))
     assert whole[1]  # the attachment was lifted out
@@ -254,3 +259,14 @@ def test_unknown_and_misplaced_elements_are_kept_and_written_back() -> None:
     # Written back where they were: just before the Subject.
     where = [written.index(tag) for tag in (b"Colour", b"<edXML:Timestamp>2024/01/01", b"Subject")]
     assert where == sorted(where)
+
+
+@pytest.mark.parametrize("max_chunk", range(1, 8))
+def test_an_undefined_entity_is_refused_wherever_the_chunks_cut_it(max_chunk: int) -> None:
+    from lienthong.edxml.splitter import SplitterRefusal
+
+    data = document_bytes().replace(b"<edXML:Subject>", b"<edXML:Subject>a&nbsp;b")
+    with pytest.raises(SplitterRefusal) as caught:
+        _split(data, max_chunk, seed=max_chunk)
+    assert caught.value.problem.code == "EDXML.NOT_WELL_FORMED"
+    assert caught.value.problem.path.endswith("MessageHeader/Subject")
