@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lienthong.edxml import DocumentMessage, ParseError, ParseLimits, StatusMessage, parse, to_bytes
 from lienthong.edxml.blob import encode_standard
@@ -545,3 +547,67 @@ def test_odd_elements_are_flagged_kept_and_written_back(
     written = to_bytes(message)
     assert parse(written) == message
     assert insert.split(b">")[1].split(b"<")[0] in written  # the element's text survived
+
+
+def test_attachment_text_xml_cannot_carry_is_written_well_formed() -> None:
+    # The splitter lifts attachment text before libxml2 checks its characters: a NUL byte or
+    # invalid UTF-8 there reaches the blob. Writing must not fail, and the content stays invalid.
+    b64 = encode_standard(PDF).encode("ascii")
+    data = document_bytes().replace(b64, b64[:20] + b"\x00\x01\xf3\xef\xbf\xbe" + b64[20:])
+    message = parse(data)
+    assert "EDXML.BAD_BASE64" in codes(validate(message))
+    again = parse(to_bytes(message))
+    assert "EDXML.BAD_BASE64" in codes(validate(again))
+
+
+_MUTATIONS = [
+    b"<",
+    b">",
+    b"&",
+    b"/",
+    b"<!--",
+    b"]]>",
+    b"<![CDATA[",
+    b"&#10;",
+    b"\x00",
+    b"\xff",
+    b"<x/>",
+    b"'",
+    b"\n",
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["document", "status"]),
+    st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 1 << 16), st.sampled_from(_MUTATIONS), st.integers(0, 255)),
+        min_size=1,
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_mutated_packages_never_crash(
+    kind: str, edits: list[tuple[float, int, bytes, int]], repair: bool
+) -> None:
+    data = bytearray(_DOCUMENT if kind == "document" else _STATUS)
+    for op, where, token, byte in edits:
+        pos = where % len(data)
+        if op < 0.3:
+            del data[pos : pos + 1 + byte % 20]
+        elif op < 0.6:
+            data[pos:pos] = token
+        else:
+            data[pos] = byte
+    try:
+        message = parse(bytes(data), repair=repair)
+    except ParseError as exc:
+        assert exc.problem.code.startswith("EDXML.")
+        return
+    for problem in validate(message) + validate(message, strict=True):
+        assert problem.code.startswith("EDXML.")
+    assert isinstance(parse(to_bytes(message)), type(message))
+
+
+_DOCUMENT = document_bytes()
+_STATUS = to_bytes(status())

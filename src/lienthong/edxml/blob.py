@@ -11,6 +11,7 @@ import base64
 import binascii
 import codecs
 import hashlib
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import IO, Protocol, runtime_checkable
 import pybase64
 
 _WHITESPACE = b" \t\r\n"
+# Characters XML 1.0 cannot carry (a UTF-8 decoder never yields surrogates).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _READ_CHUNK = 1 << 20
 _ENCODE_CHUNK = 3 * (1 << 18)  # a multiple of 3 so every chunk encodes without padding
 _OPEN_IN_MEMORY = 16 << 20
@@ -198,13 +201,21 @@ class Base64Blob:
             yield raw
 
     def iter_base64(self) -> Iterator[str]:
-        """The stored text unchanged, so writing a parsed package back is exact."""
+        """The stored text unchanged, so writing a parsed package back is exact.
+
+        Valid base64 holds only its alphabet and whitespace. Invalid content may hold what XML
+        cannot carry (the splitter lifts attachment text before libxml2 checks its characters):
+        such characters are written as U+FFFD, so the output stays well-formed and the content
+        stays invalid.
+        """
+        clean = self.check() is None
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         for raw in self.iter_raw():
-            yield decoder.decode(raw)
+            text = decoder.decode(raw)
+            yield text if clean else _NOT_XML.sub("\ufffd", text)
         tail = decoder.decode(b"", final=True)
         if tail:
-            yield tail
+            yield tail if clean else _NOT_XML.sub("\ufffd", tail)
 
     def iter_decoded(self) -> Iterator[bytes]:
         base = 0  # bytes of stored text before the current chunk
