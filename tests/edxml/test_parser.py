@@ -19,7 +19,7 @@ from lienthong.edxml import (
 )
 from lienthong.edxml.blob import Base64Blob, encode_standard
 from lienthong.edxml.splitter import SplitLimits, Splitter
-from tests.conftest import DOCUMENT_SAMPLES, NEEDS_REPAIR, SAMPLES, STATUS_SAMPLES, WELL_FORMED
+from tests.conftest import DOCUMENT_SAMPLES, NEEDS_REPAIR, STATUS_SAMPLES, WELL_FORMED
 from tests.edxml.factory import PDF, codes, document_bytes
 
 
@@ -75,35 +75,35 @@ def test_document_samples_parse_with_their_attachment(path: Path) -> None:
     assert next(data.iter_decoded()).startswith(b"PK")  # a zipped .doc, as its ContentType says
 
 
-def test_edoc_new_has_stray_bytes_before_the_declaration() -> None:
+def test_edoc_new_has_stray_bytes_before_the_declaration(samples_dir: Path) -> None:
     with pytest.raises(ParseError) as caught:
-        parse(SAMPLES / "edoc_new.edxml")
+        parse(samples_dir / "edoc_new.edxml")
     problem = caught.value.problem
     assert problem.code == "EDXML.STRAY_PROLOG"
     assert (problem.line, problem.column) == (1, 1)
     assert problem.params["count"] == 4
 
 
-def test_edoc_uses_an_undeclared_prefix_reported_with_line_and_column() -> None:
+def test_edoc_uses_an_undeclared_prefix_reported_with_line_and_column(samples_dir: Path) -> None:
     with pytest.raises(ParseError) as caught:
-        parse(SAMPLES / "edoc.edxml")
+        parse(samples_dir / "edoc.edxml")
     problem = caught.value.problem
     assert problem.code == "EDXML.UNDECLARED_PREFIX"
     assert problem.params["prefix"] == "xlink"
-    lines = (SAMPLES / "edoc.edxml").read_text("utf-8").splitlines()
+    lines = (samples_dir / "edoc.edxml").read_text("utf-8").splitlines()
     assert problem.line is not None and problem.column is not None
     assert "xlink:href" in lines[problem.line - 1]
 
 
-def test_repair_removes_stray_bytes_and_says_so() -> None:
-    message = parse(SAMPLES / "edoc_new.edxml", repair=True)
+def test_repair_removes_stray_bytes_and_says_so(samples_dir: Path) -> None:
+    message = parse(samples_dir / "edoc_new.edxml", repair=True)
     assert isinstance(message, DocumentMessage)
     assert codes(message.source_problems) == ["EDXML.REPAIRED"]
     assert "1212" in message.source_problems[0].message_en
 
 
-def test_repair_declares_well_known_prefixes_and_says_so() -> None:
-    message = parse(SAMPLES / "edoc.edxml", repair=True)
+def test_repair_declares_well_known_prefixes_and_says_so(samples_dir: Path) -> None:
+    message = parse(samples_dir / "edoc.edxml", repair=True)
     assert isinstance(message, DocumentMessage)
     repaired = [p for p in message.source_problems if p.code == "EDXML.REPAIRED"]
     assert len(repaired) == 2  # xlink: in the manifest, edXML: outside the envelope
@@ -112,14 +112,14 @@ def test_repair_declares_well_known_prefixes_and_says_so() -> None:
     assert message.attachment_list[0].content_id == message.references[0].content_id
 
 
-def test_parse_document_and_parse_status_refuse_the_other_kind() -> None:
+def test_parse_document_and_parse_status_refuse_the_other_kind(samples_dir: Path) -> None:
     with pytest.raises(ParseError) as caught:
-        parse_document(SAMPLES / "status.edxml")
+        parse_document(samples_dir / "status.edxml")
     assert caught.value.problem.code == "EDXML.NOT_EDXML"
     with pytest.raises(ParseError) as caught:
-        parse_status(SAMPLES / "edoc_update.edxml")
+        parse_status(samples_dir / "edoc_update.edxml")
     assert caught.value.problem.code == "EDXML.NOT_EDXML"
-    assert isinstance(parse_status(SAMPLES / "status.edxml"), StatusMessage)
+    assert isinstance(parse_status(samples_dir / "status.edxml"), StatusMessage)
 
 
 # --- sources --------------------------------------------------------------------------------------
@@ -146,21 +146,21 @@ def test_a_stream_is_read_from_its_current_position_and_left_open() -> None:
     assert not stream.closed
 
 
-def test_repair_rereads_a_seekable_stream_but_not_a_pipe() -> None:
-    data = (SAMPLES / "edoc.edxml").read_bytes()
+def test_repair_rereads_a_seekable_stream_but_not_a_pipe(samples_dir: Path) -> None:
+    data = (samples_dir / "edoc.edxml").read_bytes()
     assert parse(io.BytesIO(data), repair=True) == parse(data, repair=True)
     # A prefix repair needs a second reading, impossible on a pipe: the defect is reported.
     with pytest.raises(ParseError) as caught:
         parse(pipe(data), repair=True)
     assert caught.value.problem.code == "EDXML.UNDECLARED_PREFIX"
     # Stray bytes are fixed in the first reading, so a pipe is fine for them.
-    stray = (SAMPLES / "edoc_new.edxml").read_bytes()
+    stray = (samples_dir / "edoc_new.edxml").read_bytes()
     assert parse(pipe(stray), repair=True) == parse(stray, repair=True)
 
 
-def test_unreadable_path_is_reported() -> None:
+def test_unreadable_path_is_reported(samples_dir: Path) -> None:
     with pytest.raises(ParseError) as caught:
-        parse(SAMPLES / "no-such-file.edxml")
+        parse(samples_dir / "no-such-file.edxml")
     assert caught.value.problem.code == "EDXML.UNREADABLE"
 
 
