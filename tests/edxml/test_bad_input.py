@@ -611,3 +611,19 @@ def test_mutated_packages_never_crash(
 
 _DOCUMENT = document_bytes()
 _STATUS = to_bytes(status())
+
+
+@pytest.mark.parametrize(
+    ("tail", "code"),
+    [
+        (b'<edXMLEnvelope a="' + b"x" * 5_000_000, "EDXML.TEXT_TOO_LARGE"),
+        (b"<!--" + b"x" * 5_000_000, "EDXML.TEXT_TOO_LARGE"),
+        (b"<?pi " + b"x" * 5_000_000, "EDXML.TEXT_TOO_LARGE"),
+        (b"<AttachmentEncoded><Attachment><ContentTransferEncoded>" + b"QUJD" * 1_000_000, "EDXML.TRUNCATED"),
+    ],
+    ids=["endless-attribute", "endless-comment", "endless-pi", "endless-attachment"],
+)
+def test_unterminated_constructs_are_refused_quickly(tail: bytes, code: str) -> None:
+    start = time.perf_counter()
+    assert refusal(b'<edXML xmlns="' + _NSB + b'">' + tail).code == code
+    assert time.perf_counter() - start < 2.0
