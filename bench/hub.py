@@ -60,8 +60,12 @@ def variant(data: bytes, n: int) -> bytes:
     return data.replace(PLACEHOLDER.encode(), f"{n:08d}".encode())
 
 
-def make_hub(folder: Path, url: str, agencies: list[str]) -> Hub:
-    hub = Hub(HubConfig(data_dir=folder, db_url=url, rate_per_second=1e9, rate_burst=10**9))
+def make_hub(folder: Path, url: str, agencies: list[str], max_bytes: int = 100 << 20) -> Hub:
+    hub = Hub(
+        HubConfig(
+            data_dir=folder, db_url=url, rate_per_second=1e9, rate_burst=10**9, max_package_bytes=max_bytes
+        )
+    )
     now = datetime.now(UTC)
     with hub.write() as s:
         directory.add_agency(s, directory.AgencyInput(SENDER, "Văn phòng Chính phủ"), now)
@@ -151,7 +155,7 @@ def big_package_child(path: Path) -> None:
     size = path.stat().st_size
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        hub = make_hub(folder / "data", f"sqlite:///{folder / 'big.sqlite3'}", ["000.00.00.H41"])
+        hub = make_hub(folder / "data", f"sqlite:///{folder / 'big.sqlite3'}", ["000.00.00.H41"], size + 1)
         before = rss()
         peak = [before]
         done = threading.Event()
@@ -170,10 +174,12 @@ def big_package_child(path: Path) -> None:
                 while chunk := fh.read(1 << 20):
                     yield chunk
 
-        hub.accept("bench.sender", hub.stage(chunks()))
+        try:
+            hub.accept("bench.sender", hub.stage(chunks()))
+        finally:
+            done.set()
+            sampler.join()
         took = time.perf_counter() - start
-        done.set()
-        sampler.join()
         growth = peak[0] - before
         print(
             f"accepting a {size / 1e6:.0f} MB package: {took:.1f} s, peak RSS growth "

@@ -282,6 +282,13 @@ def commit(
             deliveries=[DeliveryOutcome(d.recipient_code, d.delivery_id, d.state) for d in repeat.deliveries],
             problems=json_problems(repeat.problems_json),
         )
+    recall: Package | None = None
+    if prepared.status_code == RECALL and prepared.recipients == [prepared.sender]:
+        # 13 travels the other way: from the document's sender to everyone who received it.
+        recall = _recalled_package(session, prepared)
+        prepared.recipients = [
+            d.recipient_code for d in recall.deliveries if d.state not in ("undeliverable", "withdrawn")
+        ]
     codes = [prepared.sender, *prepared.recipients]
     rows = session.execute(select(Agency.code, Agency.state).where(Agency.code.in_(codes))).all()
     states = {code: state for code, state in rows}
@@ -291,7 +298,7 @@ def commit(
     answered: Delivery | None = None
     if kind == "edoc" and prepared.business_type == 0:
         _check_duplicates(session, prepared)
-    if kind == "status":
+    if kind == "status" and recall is None:
         answered = _answered_delivery(session, prepared)
 
     package = Package(
@@ -406,6 +413,33 @@ def _check_duplicates(session: Session, prepared: Prepared) -> None:
                 original=found,
                 sender=prepared.sender,
             )
+
+
+RECALL = "13"
+
+
+def _recalled_package(session: Session, prepared: Prepared) -> Package:
+    """The sender's own document that a 13 asks back; its unfetched copies are withdrawn at once."""
+    package = session.execute(
+        select(Package)
+        .where(
+            Package.kind == "edoc",
+            Package.sender_code == prepared.sender,
+            Package.document_id == prepared.document_id,
+        )
+        .order_by(Package.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if package is None:
+        raise Refused(
+            HP.STATUS_NOT_DELIVERED(
+                "MessageHeader/ResponseFor/DocumentId",
+                document_id=prepared.document_id,
+                agency=prepared.sender,
+            ),
+            sender=prepared.sender,
+        )
+    return package
 
 
 def _answered_delivery(session: Session, prepared: Prepared) -> Delivery:

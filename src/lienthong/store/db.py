@@ -66,16 +66,16 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, location: Path = MIGRATIONS) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(location))
     cfg.attributes["engine"] = engine
     return cfg
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, location: Path = MIGRATIONS) -> None:
     """Bring the schema to the latest revision (run on every start; a no-op when current)."""
-    command.upgrade(alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine, location), "head")
 
 
 def ping(engine: Engine) -> None:

@@ -1,0 +1,91 @@
+"""The hub's JSON API (``/api/v1``) as a ``HubPort``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from lienthong.client.models import (
+    DeliveryResult,
+    HubRefused,
+    HubUnavailable,
+    InboxEntry,
+    SendResult,
+    SentEntry,
+)
+
+# Refusals that are about now, not about the package: worth another try later.
+TEMPORARY_CODES = frozenset({"HUB.RATE_LIMITED", "HUB.UNAVAILABLE"})
+
+
+class HubClient:
+    def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(timeout, connect=5.0),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise HubUnavailable(f"{method} {path}: {exc}") from exc
+        if response.status_code >= 500:
+            raise HubUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                raise HubUnavailable(f"{method} {path}: HTTP {response.status_code}") from None
+            code = str(body.get("code", f"HTTP.{response.status_code}"))
+            if code in TEMPORARY_CODES:
+                raise HubUnavailable(f"{code}: {body.get('detail', '')}")
+            raise HubRefused(code, str(body.get("detail", "")), body.get("original"))
+        return response
+
+    def send(self, package: bytes) -> SendResult:
+        body = self._call("POST", "/api/v1/packages", content=package).json()
+        return SendResult(
+            doc_id=body["doc_id"],
+            repeat=bool(body.get("repeat")),
+            deliveries=tuple(
+                DeliveryResult(d["recipient"], d["state"], (d.get("error") or {}).get("code"))
+                for d in body.get("deliveries", [])
+            ),
+            problem_codes=tuple(p["code"] for p in body.get("problems", [])),
+            receipt=body.get("receipt", {}),
+        )
+
+    def inbox(self, kind: str | None = None) -> list[InboxEntry]:
+        params = {"kind": kind} if kind else {}
+        items = self._call("GET", "/api/v1/inbox", params=params | {"limit": 1000}).json()["items"]
+        return [InboxEntry(i["delivery_id"], i["kind"], i["sender"], i["recipient"]) for i in items]
+
+    def fetch(self, delivery_id: str) -> bytes:
+        return self._call("GET", f"/api/v1/inbox/{delivery_id}/content").content
+
+    def ack(self, delivery_id: str, status: str, reason: str = "") -> None:
+        self._call("POST", f"/api/v1/inbox/{delivery_id}/ack", json={"status": status, "reason": reason})
+
+    def sent(self, doc_id: str) -> list[SentEntry]:
+        items = self._call("GET", "/api/v1/packages/sent", params={"doc_id": doc_id}).json()["items"]
+        return [
+            SentEntry(
+                doc_id=i["doc_id"],
+                recipient=i["recipient"],
+                state=i["state"],
+                error_code=i.get("error_code"),
+                fetched=i.get("fetched_at") is not None,
+                last_status_code=i.get("last_status_code"),
+            )
+            for i in items
+        ]
+
+    def wait(self, timeout: float) -> int:
+        response = self._call("GET", "/api/v1/inbox/wait", params={"timeout": timeout}, timeout=timeout + 10)
+        return int(response.json()["pending"])

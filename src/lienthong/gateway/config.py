@@ -1,0 +1,88 @@
+"""A gateway's settings, read from a TOML file: the agency, the hub link, the outbox, warnings, e-mail."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class HubLink:
+    protocol: str = "lienthong"  # lienthong (JSON API) | sdk (today's national hub protocol)
+    url: str = "http://127.0.0.1:8400"
+    token: str = ""  # lienthong
+    system_id: str = ""  # sdk
+    secret: str = ""  # sdk
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 25
+    sender: str = "lienthong-gateway@localhost"
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    agency_code: str
+    agency_name: str
+    data_dir: Path
+    database: str = ""
+    hub: HubLink = field(default_factory=HubLink)
+    max_attempts: int = 5  # then Gửi lỗi, as real systems do
+    backoff_seconds: float = 2.0
+    backoff_max_seconds: float = 600.0
+    outbox_interval: float = 0.2  # how often the outbox looks for queued work in its own database
+    wait_seconds: float = 25.0  # long-poll timeout towards the hub
+    tracking_interval: float = 30.0
+    not_fetched_hours: float = 4.0  # working hours before "chưa đến nơi nhận"
+    clerk_emails: tuple[str, ...] = ()
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    trust_dir: Path | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8500
+    holidays_file: Path | None = None
+
+    @property
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{(self.data_dir / 'gateway.sqlite3').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "packages"
+
+    @classmethod
+    def load(cls, path: Path) -> GatewayConfig:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        return cls.from_dict(data, base=Path(path).parent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], base: Path = Path(".")) -> GatewayConfig:
+        try:
+            hub = HubLink(**data.pop("hub", {}))
+            smtp = SmtpSettings(**data.pop("smtp", {}))
+            for key in ("data_dir", "trust_dir", "holidays_file"):
+                if data.get(key):
+                    data[key] = (base / str(data[key])).resolve()
+            if "clerk_emails" in data:
+                data["clerk_emails"] = tuple(data["clerk_emails"])
+            config = cls(hub=hub, smtp=smtp, **data)
+        except TypeError as exc:
+            raise ConfigError(f"unknown or missing setting: {exc}") from None
+        if config.hub.protocol not in ("lienthong", "sdk"):
+            raise ConfigError(f"hub.protocol must be lienthong or sdk, not {config.hub.protocol!r}")
+        return config
