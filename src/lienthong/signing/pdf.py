@@ -47,7 +47,7 @@ from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
 from lienthong.signing.pki import Clock, Credential, utc_now
 from lienthong.signing.report import FileReport, SignatureReport, verdict
-from lienthong.signing.trust import TrustStore
+from lienthong.signing.trust import TrustStore, asn1_certificate
 
 FONT_PATH = Path(__file__).parent / "fonts" / "DejaVuSans-Vietnamese.ttf"
 _MARGIN = 36.0  # half an inch from the page edges
@@ -101,9 +101,9 @@ def _font() -> GlyphAccumulatorFactory:
 def local_timestamper(tsa: Credential) -> TimeStamper:
     """A time-stamping authority run in-process with a TSA key (the demo PKI's, for tests and demos)."""
     return DummyTimeStamper(
-        tsa_cert=_asn1_cert(tsa.cert),
+        tsa_cert=asn1_certificate(tsa.cert),
         tsa_key=_asn1_key(tsa),
-        certs_to_embed=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in tsa.chain]),
+        certs_to_embed=SimpleCertificateStore.from_certs([asn1_certificate(c) for c in tsa.chain]),
     )
 
 
@@ -122,9 +122,9 @@ class DocumentSigner:
         self.timestamper = timestamper
         self.clock = clock
         self._signer = signers.SimpleSigner(
-            signing_cert=_asn1_cert(credential.cert),
+            signing_cert=asn1_certificate(credential.cert),
             signing_key=_asn1_key(credential),
-            cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in credential.chain]),
+            cert_registry=SimpleCertificateStore.from_certs([asn1_certificate(c) for c in credential.chain]),
         )
 
     def sign(self, pdf: bytes, spec: PdfSignSpec = PdfSignSpec()) -> bytes:
@@ -242,6 +242,7 @@ _OUT_OF_TIME = {
     AdESFailure.NOT_YET_VALID,
 }
 _PADES_SUBFILTER = "/ETSI.CAdES.detached"
+_EOF_WINDOW = 2048  # the PDF spec lets readers look for %%EOF in the last 1024 bytes; allow slack
 
 # pyHanko logs every failed validation with a traceback; the verdict is in our report instead.
 for _name in ("pyhanko.sign.validation", "pyhanko.sign.diff_analysis", "pyhanko_certvalidator"):
@@ -258,7 +259,12 @@ class PdfVerifier:
     def verify(self, source: Source, *, name: str = "") -> FileReport:
         label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "")
         try:
-            reader = PdfFileReader(_stream(source), strict=False)
+            data = _read(source)
+            if b"%%EOF" not in data[-_EOF_WINDOW:]:
+                # Checked up front: pyHanko searches a damaged file backwards byte by byte, which
+                # takes seconds on a large one (and would let a bad attachment stall a gateway).
+                raise PdfError("no %%EOF marker at the end of the file (truncated or not a PDF)")
+            reader = PdfFileReader(io.BytesIO(data), strict=False)
             embedded = list(reader.embedded_regular_signatures)
         except (PdfError, OSError, ValueError, KeyError, TypeError) as exc:
             return FileReport(label, "pdf", problems=(P.UNREADABLE(label, detail=f"not a readable PDF: {exc}"),))
@@ -380,10 +386,6 @@ def _crypto_cert(cert: asn1_x509.Certificate) -> x509.Certificate:
     return x509.load_der_x509_certificate(cert.dump())
 
 
-def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
-
 def _asn1_key(credential: Credential) -> asn1_keys.PrivateKeyInfo:
     der = credential.key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -391,12 +393,12 @@ def _asn1_key(credential: Credential) -> asn1_keys.PrivateKeyInfo:
     return asn1_keys.PrivateKeyInfo.load(der)
 
 
-def _stream(source: Source) -> IO[bytes]:
+def _read(source: Source) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(source))
+        return bytes(source)
     if isinstance(source, (str, os.PathLike)):
-        return io.BytesIO(Path(source).read_bytes())
-    return source
+        return Path(source).read_bytes()
+    return source.read()
 
 
 __all__ = [

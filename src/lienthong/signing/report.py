@@ -87,7 +87,19 @@ class FileReport:
 
     @property
     def reason(self) -> str:
-        return verdict(self.all_problems)
+        """The first error's code; else SIG.VALID if a signature is valid; else the first warning's."""
+        found = self.all_problems
+        code = verdict(found)
+        if code != P.VALID.code or any(s.valid for s in self._every_signature()):
+            return code
+        warning = next((p for p in found if p.severity is Severity.WARNING), None)
+        return warning.code if warning else P.MISSING.code
+
+    def _every_signature(self) -> list[SignatureReport]:
+        sigs = list(self.signatures)
+        for att in self.attachments:
+            sigs.extend(att._every_signature())
+        return sigs
 
     def to_dict(self) -> dict[str, Any]:
         return {

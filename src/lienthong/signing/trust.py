@@ -42,8 +42,8 @@ class TrustStore:
 
     def __post_init__(self) -> None:
         # asn1crypto forms, converted once: pyHanko and its validator work with those.
-        object.__setattr__(self, "_asn1_roots", tuple(_asn1_cert(c) for c in self.roots))
-        object.__setattr__(self, "_asn1_others", tuple(_asn1_cert(c) for c in self.intermediates))
+        object.__setattr__(self, "_asn1_roots", tuple(asn1_certificate(c) for c in self.roots))
+        object.__setattr__(self, "_asn1_others", tuple(asn1_certificate(c) for c in self.intermediates))
         object.__setattr__(
             self,
             "_asn1_crls",
@@ -69,7 +69,7 @@ class TrustStore:
         return f"{len(self.roots)} roots, {len(self.intermediates)} intermediates, {len(self.crls)} CRLs"
 
 
-def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+def asn1_certificate(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
