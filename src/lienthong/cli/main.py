@@ -10,6 +10,8 @@ from rich.table import Table
 
 from lienthong import __version__
 from lienthong.cli import edxml as edxml_cli
+from lienthong.cli import pki as pki_cli
+from lienthong.cli import sign as sign_cli
 
 app = typer.Typer(
     name="lienthong",
@@ -18,6 +20,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(edxml_cli.app, name="edxml")
+app.add_typer(pki_cli.app, name="pki")
+app.add_typer(sign_cli.app, name="sign")
+app.command("verify")(sign_cli.verify)
 
 
 @app.command("version")

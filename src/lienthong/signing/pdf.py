@@ -14,7 +14,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
@@ -103,7 +103,9 @@ def local_timestamper(tsa: Credential) -> TimeStamper:
     return DummyTimeStamper(
         tsa_cert=asn1_certificate(tsa.cert),
         tsa_key=_asn1_key(tsa),
-        certs_to_embed=SimpleCertificateStore.from_certs([asn1_certificate(c) for c in tsa.chain]),
+        certs_to_embed=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+            [asn1_certificate(c) for c in tsa.chain]
+        ),
     )
 
 
@@ -124,7 +126,9 @@ class DocumentSigner:
         self._signer = signers.SimpleSigner(
             signing_cert=asn1_certificate(credential.cert),
             signing_key=_asn1_key(credential),
-            cert_registry=SimpleCertificateStore.from_certs([asn1_certificate(c) for c in credential.chain]),
+            cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+                [asn1_certificate(c) for c in credential.chain]
+            ),
         )
 
     def sign(self, pdf: bytes, spec: PdfSignSpec = PdfSignSpec()) -> bytes:
@@ -151,7 +155,7 @@ class DocumentSigner:
             text, params = self._stamp_text(spec)
             stamp_style = TextStampStyle(
                 stamp_text=text,
-                text_box_style=TextBoxStyle(font=_font(), font_size=7.5, leading=9),
+                text_box_style=TextBoxStyle(font=_font(), font_size=8, leading=10),
                 border_width=1,
             )
         else:
@@ -217,7 +221,7 @@ def _placement(writer: IncrementalPdfFileWriter, spec: PdfSignSpec) -> tuple[int
 
 def _page_size(writer: IncrementalPdfFileWriter, page: int) -> tuple[float, float]:
     try:
-        page_ref, _ = writer.find_page_for_modification(page)
+        page_ref, _ = writer.find_page_for_modification(page)  # type: ignore[no-untyped-call]
         node: Any = page_ref.get_object()
         while node is not None:
             box = node.get("/MediaBox")
@@ -240,6 +244,10 @@ _OUT_OF_TIME = {
     AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED,
     AdESIndeterminate.NOT_YET_VALID,
     AdESFailure.NOT_YET_VALID,
+}
+_REVOCATION_UNKNOWN = {
+    AdESIndeterminate.TRY_LATER,
+    AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE,
 }
 _PADES_SUBFILTER = "/ETSI.CAdES.detached"
 _EOF_WINDOW = 2048  # the PDF spec lets readers look for %%EOF in the last 1024 bytes; allow slack
@@ -267,9 +275,11 @@ class PdfVerifier:
             reader = PdfFileReader(io.BytesIO(data), strict=False)
             embedded = list(reader.embedded_regular_signatures)
         except (PdfError, OSError, ValueError, KeyError, TypeError) as exc:
-            return FileReport(label, "pdf", problems=(P.UNREADABLE(label, detail=f"not a readable PDF: {exc}"),))
+            problem = P.UNREADABLE(label, detail=f"not a readable PDF: {exc}")
+            return FileReport(label, "pdf", problems=(problem,))
         if not embedded:
-            return FileReport(label, "pdf", problems=(P.MISSING(label, detail="the PDF carries no signature"),))
+            problem = P.MISSING(label, detail="the PDF carries no signature")
+            return FileReport(label, "pdf", problems=(problem,))
         doc_timestamps = list(reader.embedded_timestamp_signatures)
         has_dss = "/DSS" in reader.root
         reports = tuple(self._verify_one(sig, label, has_dss, doc_timestamps) for sig in embedded)
@@ -287,10 +297,10 @@ class PdfVerifier:
                 signer_validation_context=self.trust.validation_context(moment),
                 ts_validation_context=self.trust.validation_context(moment),
             )
-        except Exception as exc:  # noqa: BLE001 - pyHanko raises many types for malformed signatures
+        except Exception as exc:  # pyHanko raises many types for malformed signatures
             problems = [P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")]
             return SignatureReport("pades", str(sig.field_name), signer, verdict(problems), tuple(problems))
-        problems = _problems(status, where)
+        problems = _problems(status, where, moment)
         ts = status.timestamp_validity
         return SignatureReport(
             kind="pades",
@@ -307,7 +317,7 @@ class PdfVerifier:
         )
 
 
-def _problems(status: PdfSignatureStatus, where: str) -> list[Problem]:
+def _problems(status: PdfSignatureStatus, where: str, moment: datetime) -> list[Problem]:
     """Every finding, integrity first: a broken document makes trust questions moot."""
     found: list[Problem] = []
     if not status.intact:
@@ -318,13 +328,13 @@ def _problems(status: PdfSignatureStatus, where: str) -> list[Problem]:
     if coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION:
         found.append(P.MODIFIED(where, detail="the signature does not cover its whole revision"))
     level = status.modification_level
-    if level is not None and level >= ModificationLevel.OTHER or status.docmdp_ok is False:
+    if (level is not None and level >= ModificationLevel.OTHER) or status.docmdp_ok is False:
         found.append(P.MODIFIED(where, detail="a later incremental update changes the signed content"))
     elif level is ModificationLevel.ANNOTATIONS:
         found.append(P.LATER_CHANGES(where, detail="annotations added after signing"))
     # Signatures added later are form filling: the normal case of a person then an agency signing.
     if not status.trusted or status.revoked:
-        found.append(_trust_problem(status, where))
+        found.append(_trust_problem(status, where, moment))
     ts = status.timestamp_validity
     if ts is not None and not (ts.intact and ts.valid and ts.trusted):
         detail = "not intact" if not ts.intact else ("does not verify" if not ts.valid else "untrusted TSA")
@@ -332,22 +342,28 @@ def _problems(status: PdfSignatureStatus, where: str) -> list[Problem]:
     return found
 
 
-def _trust_problem(status: PdfSignatureStatus, where: str) -> Problem:
+def _trust_problem(status: PdfSignatureStatus, where: str, moment: datetime) -> Problem:
     indic = status.trust_problem_indic
     cert = status.signing_cert
+    validity = cert["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
     if status.revoked or indic in _REVOKED:
         details = status.revocation_details
         when = f"revoked on {details.revocation_date.isoformat()}" if details is not None else "per the CRL"
         return P.REVOKED(where, detail=when)
-    if indic in _OUT_OF_TIME:
-        validity = cert["tbs_certificate"]["validity"]
-        span = f"{validity['not_before'].native.isoformat()} – {validity['not_after'].native.isoformat()}"
-        return P.EXPIRED(where, detail=f"valid {span}")
+    # pyHanko checks revocation before validity: an expired certificate with a stale CRL
+    # comes back as "try later", yet "expired" is the answer that tells the user something.
+    out_of_time = not (not_before <= moment <= not_after)
+    if indic in _OUT_OF_TIME or (indic in _REVOCATION_UNKNOWN and out_of_time):
+        span = f"valid {not_before.isoformat()} – {not_after.isoformat()}, checked at {moment.isoformat()}"
+        return P.EXPIRED(where, detail=span)
+    if indic in _REVOCATION_UNKNOWN:
+        return P.REVOCATION_UNKNOWN(where, detail="no current CRL covers the certificate")
     if indic is AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE:
         missing = _missing_key_usage(cert)
         if missing:
             return P.KEY_USAGE(where, detail=missing)
-    name = indic.name if indic is not None else "no trusted path"
+    name = indic.name if isinstance(indic, Enum) else "no trusted path"
     return P.UNTRUSTED(where, detail=f"{name.lower().replace('_', ' ')}")
 
 

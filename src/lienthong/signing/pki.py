@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -29,7 +29,7 @@ PrivateKey = rsa.RSAPrivateKey
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,8 @@ def issue(
         point = x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)
         builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
     if timestamping:
-        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        eku = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING])
+        builder = builder.add_extension(eku, critical=True)
     cert = builder.sign(signing_key, hashes.SHA256())
     chain = (issuer.cert, *issuer.chain) if issuer else ()
     # The root is a trust anchor the verifier has; it is not carried in signatures.
@@ -202,7 +203,8 @@ def new_root(common_name: str, now: datetime) -> Credential:
         (NameOID.ORGANIZATION_NAME, "Lienthong Demo PKI - không dùng cho văn bản thật"),
         (NameOID.COMMON_NAME, common_name),
     )
-    return issue(None, subject, not_before=now - timedelta(days=3650), not_after=now + timedelta(days=7300), ca=True)
+    start, end = now - timedelta(days=3650), now + timedelta(days=7300)
+    return issue(None, subject, not_before=start, not_after=end, ca=True)
 
 
 def issue_ca(root: Credential, common_name: str, now: datetime) -> Credential:
@@ -211,7 +213,8 @@ def issue_ca(root: Credential, common_name: str, now: datetime) -> Credential:
         (NameOID.ORGANIZATION_NAME, "Lienthong Demo PKI - không dùng cho văn bản thật"),
         (NameOID.COMMON_NAME, common_name),
     )
-    return issue(root, subject, not_before=now - timedelta(days=1825), not_after=now + timedelta(days=3650), ca=True)
+    start, end = now - timedelta(days=1825), now + timedelta(days=3650)
+    return issue(root, subject, not_before=start, not_after=end, ca=True)
 
 
 def issue_agency(
@@ -248,6 +251,10 @@ def issue_person(
     return issue(ca, subject, not_before=start, not_after=end, key_usage=key_usage)
 
 
+def _aki(ca: Credential) -> x509.AuthorityKeyIdentifier:
+    return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key())
+
+
 def issue_crl(
     ca: Credential, revoked: Iterable[x509.Certificate], now: datetime
 ) -> x509.CertificateRevocationList:
@@ -257,7 +264,7 @@ def issue_crl(
         .last_update(now - timedelta(hours=1))
         .next_update(now + timedelta(days=30))
         .add_extension(x509.CRLNumber(1), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+        .add_extension(_aki(ca), critical=False)
     )
     for cert in revoked:
         builder = builder.add_revoked_certificate(
@@ -313,8 +320,9 @@ def create_demo_pki(
         (trust / sub).mkdir(parents=True, exist_ok=True)
     (trust / "roots" / "lienthong-demo-root.pem").write_bytes(pem(root.cert))
     (trust / "intermediates" / "lienthong-demo-issuing-ca.pem").write_bytes(pem(ca.cert))
-    (trust / "crls" / "lienthong-demo-issuing-ca.crl").write_bytes(crls[0].public_bytes(serialization.Encoding.DER))
-    (trust / "crls" / "lienthong-demo-root.crl").write_bytes(crls[1].public_bytes(serialization.Encoding.DER))
+    der = serialization.Encoding.DER
+    (trust / "crls" / "lienthong-demo-issuing-ca.crl").write_bytes(crls[0].public_bytes(der))
+    (trust / "crls" / "lienthong-demo-root.crl").write_bytes(crls[1].public_bytes(der))
     root.save(directory / "ca", "root")
     ca.save(directory / "ca", "issuing-ca")
     tsa.save(directory / "tsa", "tsa")
@@ -344,21 +352,22 @@ def load_credential(key_path: Path, cert_path: Path, password: bytes | None = No
     try:
         key_data = Path(key_path).read_bytes()
     except OSError as exc:
-        raise SigningError(P.KEY_UNREADABLE(str(key_path), path=str(key_path), reason=exc.strerror)) from None
+        raise SigningError(P.KEY_UNREADABLE(str(key_path), file=str(key_path), reason=exc.strerror)) from None
     try:
         cert_data = Path(cert_path).read_bytes()
     except OSError as exc:
-        raise SigningError(P.KEY_UNREADABLE(str(cert_path), path=str(cert_path), reason=exc.strerror)) from None
+        problem = P.KEY_UNREADABLE(str(cert_path), file=str(cert_path), reason=exc.strerror)
+        raise SigningError(problem) from None
     try:
         if b"-----BEGIN" in key_data:
             key = serialization.load_pem_private_key(key_data, password)
         else:
             key = serialization.load_der_private_key(key_data, password)
     except (ValueError, TypeError) as exc:
-        raise SigningError(P.KEY_UNREADABLE(str(key_path), path=str(key_path), reason=str(exc))) from None
+        raise SigningError(P.KEY_UNREADABLE(str(key_path), file=str(key_path), reason=str(exc))) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         reason = f"{type(key).__name__} keys are not supported; use RSA"
-        raise SigningError(P.KEY_UNREADABLE(str(key_path), path=str(key_path), reason=reason))
+        raise SigningError(P.KEY_UNREADABLE(str(key_path), file=str(key_path), reason=reason))
     try:
         certs = (
             x509.load_pem_x509_certificates(cert_data)
@@ -366,12 +375,17 @@ def load_credential(key_path: Path, cert_path: Path, password: bytes | None = No
             else [x509.load_der_x509_certificate(cert_data)]
         )
     except ValueError as exc:
-        raise SigningError(P.KEY_UNREADABLE(str(cert_path), path=str(cert_path), reason=str(exc))) from None
+        raise SigningError(P.KEY_UNREADABLE(str(cert_path), file=str(cert_path), reason=str(exc))) from None
     # The certificate of this key may come anywhere in the file: find it by its public key.
     public = key.public_key().public_numbers()
-    own = [c for c in certs if isinstance(c.public_key(), rsa.RSAPublicKey) and c.public_key().public_numbers() == public]  # type: ignore[union-attr]
+    own = [c for c in certs if _public_numbers(c) == public]
     if not own:
         reason = "no certificate in the file matches the private key"
-        raise SigningError(P.KEY_UNREADABLE(str(cert_path), path=str(cert_path), reason=reason))
+        raise SigningError(P.KEY_UNREADABLE(str(cert_path), file=str(cert_path), reason=reason))
     chain = tuple(c for c in certs if c is not own[0] and c.issuer != c.subject)
     return Credential(key, own[0], chain)
+
+
+def _public_numbers(cert: x509.Certificate) -> rsa.RSAPublicNumbers | None:
+    key = cert.public_key()
+    return key.public_numbers() if isinstance(key, rsa.RSAPublicKey) else None

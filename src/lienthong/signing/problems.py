@@ -61,6 +61,13 @@ REVOKED = define(
     "The certificate has been revoked ({detail})",
     D28,
 )
+REVOCATION_UNKNOWN = define(
+    "SIG.REVOCATION_UNKNOWN",
+    E,
+    "Không xác định được tình trạng thu hồi của chứng thư số ({detail}); cần cập nhật CRL trong kho tin cậy",
+    "The certificate's revocation status cannot be established ({detail}); update the trust store's CRLs",
+    D28,
+)
 KEY_USAGE = define(
     "SIG.KEY_USAGE",
     E,
@@ -131,20 +138,20 @@ NOT_SIGNED_AS_REQUIRED = define(
 TRUST_STORE_MISSING = define(
     "SIG.TRUST_STORE_MISSING",
     E,
-    "Không tìm thấy kho chứng thư gốc tin cậy tại {path}",
-    "The trust store {path} does not exist",
+    "Không tìm thấy kho chứng thư gốc tin cậy tại {file}",
+    "The trust store {file} does not exist",
 )
 TRUST_STORE_UNREADABLE = define(
     "SIG.TRUST_STORE_UNREADABLE",
     E,
-    "Không đọc được tệp {path} trong kho tin cậy: {reason}",
-    "The trust store file {path} cannot be read: {reason}",
+    "Không đọc được tệp {file} trong kho tin cậy: {reason}",
+    "The trust store file {file} cannot be read: {reason}",
 )
 TRUST_STORE_EMPTY = define(
     "SIG.TRUST_STORE_EMPTY",
     E,
-    "Kho tin cậy {path} không có chứng thư gốc nào",
-    "The trust store {path} holds no trust anchor",
+    "Kho tin cậy {file} không có chứng thư gốc nào",
+    "The trust store {file} holds no trust anchor",
 )
 UNREADABLE = define(
     "SIG.UNREADABLE",
@@ -155,8 +162,8 @@ UNREADABLE = define(
 KEY_UNREADABLE = define(
     "SIG.KEY_UNREADABLE",
     E,
-    "Không đọc được khóa hoặc chứng thư ký {path}: {reason}",
-    "The signing key or certificate {path} cannot be read: {reason}",
+    "Không đọc được khóa hoặc chứng thư ký {file}: {reason}",
+    "The signing key or certificate {file} cannot be read: {reason}",
 )
 SIGNING_FAILED = define(
     "SIG.SIGNING_FAILED",

@@ -22,6 +22,7 @@ from lienthong.signing.errors import SigningError
 
 CERT_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".der"})
 CRL_SUFFIXES = frozenset({".crl"})
+_DER = serialization.Encoding.DER
 _PEM_CERT = b"-----BEGIN CERTIFICATE-----"
 _PEM_CRL = b"-----BEGIN X509 CRL-----"
 
@@ -47,7 +48,7 @@ class TrustStore:
         object.__setattr__(
             self,
             "_asn1_crls",
-            tuple(asn1_crl.CertificateList.load(c.public_bytes(serialization.Encoding.DER)) for c in self.crls),
+            tuple(asn1_crl.CertificateList.load(c.public_bytes(_DER)) for c in self.crls),
         )
 
     def validation_context(self, moment: datetime | None = None) -> ValidationContext:
@@ -83,7 +84,7 @@ def load_trust_store(
     """
     base = Path(directory)
     if not base.is_dir():
-        raise SigningError(P.TRUST_STORE_MISSING(str(base), path=str(base)))
+        raise SigningError(P.TRUST_STORE_MISSING(str(base), file=str(base)))
     roots: list[x509.Certificate] = []
     others: list[x509.Certificate] = []
     crls: list[x509.CertificateRevocationList] = []
@@ -97,18 +98,18 @@ def load_trust_store(
             data = path.read_bytes()
         except OSError as exc:
             raise SigningError(
-                P.TRUST_STORE_UNREADABLE(str(path), path=str(path), reason=exc.strerror or str(exc))
+                P.TRUST_STORE_UNREADABLE(str(path), file=str(path), reason=exc.strerror or str(exc))
             ) from None
         try:
             certs, file_crls = _read(data, is_crl=suffix in CRL_SUFFIXES)
         except ValueError as exc:
-            raise SigningError(P.TRUST_STORE_UNREADABLE(str(path), path=str(path), reason=str(exc))) from None
+            raise SigningError(P.TRUST_STORE_UNREADABLE(str(path), file=str(path), reason=str(exc))) from None
         in_roots = "roots" in path.relative_to(base).parts
         for cert in certs:
             (roots if in_roots or cert.issuer == cert.subject else others).append(cert)
         crls.extend(file_crls)
     if not roots:
-        raise SigningError(P.TRUST_STORE_EMPTY(str(base), path=str(base)))
+        raise SigningError(P.TRUST_STORE_EMPTY(str(base), file=str(base)))
     return TrustStore(
         tuple(_unique(roots)),
         tuple(_unique(others)),
@@ -119,7 +120,10 @@ def load_trust_store(
     )
 
 
-def _read(data: bytes, *, is_crl: bool) -> tuple[list[x509.Certificate], list[x509.CertificateRevocationList]]:
+CertsAndCrls = tuple[list[x509.Certificate], list[x509.CertificateRevocationList]]
+
+
+def _read(data: bytes, *, is_crl: bool) -> CertsAndCrls:
     if _PEM_CERT in data or _PEM_CRL in data:
         certs = x509.load_pem_x509_certificates(data) if _PEM_CERT in data else []
         crls = [x509.load_pem_x509_crl(block) for block in _pem_blocks(data, _PEM_CRL)]

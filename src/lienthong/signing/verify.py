@@ -14,7 +14,15 @@ import os
 from pathlib import Path
 from typing import IO
 
-from lienthong.edxml import DEFAULT_LIMITS, Attachment, DocumentMessage, Message, ParseError, ParseLimits, parse
+from lienthong.edxml import (
+    DEFAULT_LIMITS,
+    Attachment,
+    DocumentMessage,
+    Message,
+    ParseError,
+    ParseLimits,
+    parse,
+)
 from lienthong.edxml.blob import Base64Error, iter_head, read_bytes
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
@@ -31,7 +39,9 @@ _PDF_MAGIC = b"%PDF-"
 class Verifier:
     """One trust store, one clock: verifies PDFs and packages and says which rule each finding breaks."""
 
-    def __init__(self, trust: TrustStore, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, trust: TrustStore, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
+    ) -> None:
         self.trust = trust
         self.limits = limits
         self.pdf = PdfVerifier(trust, clock=clock)
@@ -43,7 +53,8 @@ class Verifier:
             with Path(path).open("rb") as fh:
                 head = fh.read(1024)
         except OSError as exc:
-            return FileReport(str(path), "?", problems=(P.UNREADABLE(str(path), detail=exc.strerror or str(exc)),))
+            problem = P.UNREADABLE(str(path), detail=exc.strerror or str(exc))
+            return FileReport(str(path), "?", problems=(problem,))
         if _PDF_MAGIC in head:
             return self.pdf.verify(path, name=str(path))
         return self.verify_package(path, name=str(path))
@@ -59,7 +70,9 @@ class Verifier:
         signature = self.package_signature.verify(source, message)
         documents = tuple(self._verify_pdf(att) for att in _pdf_attachments(message))
         problems = cross_check(message, signature, documents)
-        return FileReport(label, "edxml", signatures=(signature,), problems=tuple(problems), attachments=documents)
+        return FileReport(
+            label, "edxml", signatures=(signature,), problems=tuple(problems), attachments=documents
+        )
 
     def _verify_pdf(self, attachment: Attachment) -> FileReport:
         name = attachment.attachment_name or attachment.content_id or "?"
@@ -71,7 +84,8 @@ class Verifier:
         if not report.signatures and any(p.code == P.MISSING.code for p in report.problems):
             # An unsigned attachment breaks Decree 30's rule: say that rather than "no signature".
             detail = "the PDF carries no digital signature"
-            return dataclasses.replace(report, problems=(P.NOT_SIGNED_AS_REQUIRED(name, name=name, detail=detail),))
+            problem = P.NOT_SIGNED_AS_REQUIRED(name, name=name, detail=detail)
+            return dataclasses.replace(report, problems=(problem,))
         return report
 
 
@@ -91,7 +105,9 @@ def _pdf_attachments(message: Message) -> list[Attachment]:
     return found
 
 
-def cross_check(message: Message, signature: SignatureReport, documents: tuple[FileReport, ...]) -> list[Problem]:
+def cross_check(
+    message: Message, signature: SignatureReport, documents: tuple[FileReport, ...]
+) -> list[Problem]:
     """Decree 30's rules over the package: who must have signed what, and whether they did."""
     if not isinstance(message, DocumentMessage):
         return []
@@ -107,15 +123,13 @@ def cross_check(message: Message, signature: SignatureReport, documents: tuple[F
         agencies = [s for s in doc.signatures if s.signer_kind == "agency"]
         if index == 0:
             if not people:
-                found.append(
-                    P.NOT_SIGNED_AS_REQUIRED(
-                        doc.file, name=doc.file, detail="the main document lacks the signer's personal signature"
-                    )
-                )
+                detail = "the main document lacks the signer's personal signature"
+                found.append(P.NOT_SIGNED_AS_REQUIRED(doc.file, name=doc.file, detail=detail))
             if not agencies:
                 detail = "the main document lacks the agency's signature"
                 found.append(P.NOT_SIGNED_AS_REQUIRED(doc.file, name=doc.file, detail=detail))
-            if signer_name and people and not any(s.signer and s.signer.same_person(signer_name) for s in people):
+            matched = any(s.signer is not None and s.signer.same_person(signer_name) for s in people)
+            if signer_name and people and not matched:
                 names = ", ".join(s.signer.name or "?" for s in people if s.signer)
                 found.append(P.SIGNER_MISMATCH(f"{doc.file}", expected=signer_name, found=names))
         elif not agencies:

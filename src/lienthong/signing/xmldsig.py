@@ -27,6 +27,7 @@ from lxml import etree
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.errors import (
     ExpiredError,
+    InsufficientRevinfoError,
     InvalidCertificateError,
     NotYetValidError,
     PathBuildingError,
@@ -34,15 +35,10 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
     ValidationError,
 )
-from signxml import (
-    CanonicalizationMethod,
-    DigestAlgorithm,
-    SignatureConfiguration,
-    SignatureMethod,
-    XMLSigner,
-    XMLVerifier,
-)
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
+from signxml.signer import XMLSigner
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from lienthong.edxml import DEFAULT_LIMITS, XMLDSIG_NS, Message, ParseLimits, XmlFragment, to_bytes
 from lienthong.edxml.xmltools import NS, local_name
@@ -96,7 +92,7 @@ class _Signer(XMLSigner):
 
     def check_deprecated_methods(self) -> None:
         if not self._legacy:
-            super().check_deprecated_methods()
+            super().check_deprecated_methods()  # type: ignore[no-untyped-call]  # untyped in signxml
 
 
 @dataclass(frozen=True)
@@ -128,7 +124,8 @@ class PackageSigner:
         try:
             root = etree.fromstring(data, _huge_parser())
         except etree.XMLSyntaxError as exc:
-            raise SigningError(P.SIGNING_FAILED("", detail=f"the package is not well-formed XML: {exc}")) from None
+            detail = f"the package is not well-formed XML: {exc}"
+            raise SigningError(P.SIGNING_FAILED("", detail=detail)) from None
         header = _header(root)
         if header is None:
             raise SigningError(P.SIGNING_FAILED("", detail="the package has no edXMLEnvelope/edXMLHeader"))
@@ -155,7 +152,9 @@ def _header(root: etree._Element) -> etree._Element | None:
 class PackageSignatureVerifier:
     """Verifies the XML-DSig of one package against a trust store, at the clock's time."""
 
-    def __init__(self, trust: TrustStore, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, trust: TrustStore, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
+    ) -> None:
         self.trust = trust
         self.clock = clock
         self.limits = limits
@@ -241,17 +240,22 @@ class PackageSignatureVerifier:
     def _check_trust(
         self, leaf: x509.Certificate, others: list[x509.Certificate], moment: datetime, where: str
     ) -> Problem | None:
+        if not (leaf.not_valid_before_utc <= moment <= leaf.not_valid_after_utc):
+            span = f"valid {leaf.not_valid_before_utc.isoformat()} – {leaf.not_valid_after_utc.isoformat()}"
+            return P.EXPIRED(where, detail=f"{span}, checked at {moment.isoformat()}")
         validator = CertificateValidator(
             asn1_certificate(leaf),
             intermediate_certs=[asn1_certificate(c) for c in others],
             validation_context=self.trust.validation_context(moment),
         )
         try:
-            asyncio.run(validator.async_validate_usage({"digital_signature"}))
+            asyncio.run(validator.async_validate_usage({"digital_signature"}))  # type: ignore[no-untyped-call]
         except RevokedError as exc:
             return P.REVOKED(where, detail=str(exc))
         except (ExpiredError, NotYetValidError) as exc:
             return P.EXPIRED(where, detail=str(exc))
+        except InsufficientRevinfoError as exc:
+            return P.REVOCATION_UNKNOWN(where, detail=str(exc))
         except PathBuildingError as exc:
             return P.UNTRUSTED(where, detail=str(exc))
         except InvalidCertificateError as exc:
@@ -306,7 +310,7 @@ def _leaf(certs: list[x509.Certificate]) -> x509.Certificate:
     """The end-entity certificate: the one that issued none of the others."""
     issuers = {c.issuer for c in certs}
     for cert in certs:
-        if cert.subject not in issuers or cert.subject == cert.issuer and len(certs) == 1:
+        if cert.subject not in issuers:
             return cert
     return certs[0]
 
