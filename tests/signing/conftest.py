@@ -119,7 +119,11 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKit]:
         decipher_only=False,
     )
     weak = issue_person(
-        pki.issuing_ca, PersonSpec("Đỗ Thị Giang", "Chuyên viên", SENDER.code), SENDER.name, now, key_usage=usage
+        pki.issuing_ca,
+        PersonSpec("Đỗ Thị Giang", "Chuyên viên", SENDER.code),
+        SENDER.name,
+        now,
+        key_usage=usage,
     )
     yield SigningKit(pki, load_trust_store(pki.trust_dir), outsider, weak)
 

@@ -64,7 +64,7 @@ def test_illegal_incremental_update_is_modified(kit: SigningKit, signed_document
     page["/Contents"] = generic.ArrayObject([page.raw_get("/Contents"), forged])
     writer.update_container(page)
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]  # untyped in pyHanko
     report = kit.verifier.pdf.verify(out.getvalue())
     assert not report.valid
     assert {s.reason for s in report.signatures} == {P.MODIFIED.code}
@@ -127,7 +127,7 @@ def test_agency_stamp_sits_top_right_of_page_one_and_person_stamp_on_last_page(k
         for annot in page.get("/Annots", []):
             widget = annot.get_object()
             rects[str(widget["/T"])] = (index, [float(v) for v in widget["/Rect"]])
-    page, (x1, y1, x2, y2) = rects["co-quan"]
+    page, (_, _, x2, y2) = rects["co-quan"]
     assert page == 0 and x2 > 500 and y2 > 780  # top right of an A4 page
     assert rects["ca-nhan"][0] == 2
     assert b"/FontFile2" in data  # the TrueType font is embedded

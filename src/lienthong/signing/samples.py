@@ -12,9 +12,10 @@ def sample_pdf(title: str = "Cong van so 12/QD-UBND", *, pages: int = 1, padding
     scanned document without needing one. The text is ASCII: base fonts have no Vietnamese glyphs.
     """
     font_obj = 3 + 2 * pages
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{' '.join(f'{3 + 2 * i} 0 R' for i in range(pages))}] /Count {pages} >>".encode(),
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
     ]
     for i in range(pages):
         objects.append(

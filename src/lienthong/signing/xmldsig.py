@@ -40,7 +40,17 @@ from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
 from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
-from lienthong.edxml import DEFAULT_LIMITS, XMLDSIG_NS, Message, ParseLimits, XmlFragment, to_bytes
+from lienthong.edxml import (
+    DEFAULT_LIMITS,
+    XMLDSIG_NS,
+    Message,
+    ParseError,
+    ParseLimits,
+    XmlFragment,
+    parse,
+    to_bytes,
+)
+from lienthong.edxml.writer import DECLARATION
 from lienthong.edxml.xmltools import NS, local_name
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
@@ -123,9 +133,8 @@ class PackageSigner:
         data = package if isinstance(package, bytes) else to_bytes(package)
         try:
             root = etree.fromstring(data, _huge_parser())
-        except etree.XMLSyntaxError as exc:
-            detail = f"the package is not well-formed XML: {exc}"
-            raise SigningError(P.SIGNING_FAILED("", detail=detail)) from None
+        except etree.XMLSyntaxError:
+            root = _repaired(data)
         header = _header(root)
         if header is None:
             raise SigningError(P.SIGNING_FAILED("", detail="the package has no edXMLEnvelope/edXMLHeader"))
@@ -141,7 +150,17 @@ class PackageSigner:
             )
         except SignXMLException as exc:
             raise SigningError(P.SIGNING_FAILED("", detail=str(exc))) from None
-        return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+        return DECLARATION + etree.tostring(signed, encoding="UTF-8")
+
+
+def _repaired(data: bytes) -> etree._Element:
+    """The package read through the codec's repairs (stray bytes, undeclared prefixes) and rewritten."""
+    try:
+        message = parse(data, repair=True)
+        return etree.fromstring(to_bytes(message), _huge_parser())
+    except (ParseError, etree.XMLSyntaxError) as exc:
+        detail = f"the package cannot be read: {exc}"
+        raise SigningError(P.SIGNING_FAILED("", detail=detail)) from None
 
 
 def _header(root: etree._Element) -> etree._Element | None:
