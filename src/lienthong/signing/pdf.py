@@ -292,10 +292,9 @@ class PdfVerifier:
         signer = _identity(sig)
         moment = self.clock()
         try:
+            # One context serves the signer and the time-stamp: same anchors, same moment.
             status = validate_pdf_signature(
-                sig,
-                signer_validation_context=self.trust.validation_context(moment),
-                ts_validation_context=self.trust.validation_context(moment),
+                sig, signer_validation_context=self.trust.validation_context(moment)
             )
         except Exception as exc:  # pyHanko raises many types for malformed signatures
             problems = [P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")]
