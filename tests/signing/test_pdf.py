@@ -147,6 +147,14 @@ def test_stamp_font_has_every_vietnamese_letter() -> None:
     assert [c for c in text if c != " " and ord(c) not in cmap] == []
 
 
+def test_stamp_font_uses_1000_units_per_em_without_hinting() -> None:
+    # pyHanko writes widths in font units; PDF reads thousandths of an em (letters spread apart
+    # otherwise), and hinting made for 2048 units distorts rescaled glyphs.
+    font = TTFont(FONT_PATH)
+    assert font["head"].unitsPerEm == 1000
+    assert "fpgm" not in font and "prep" not in font
+
+
 def test_stamp_time_is_iso_8601_in_vietnam_time() -> None:
     from datetime import UTC, datetime
 

@@ -49,7 +49,10 @@ from lienthong.signing.pki import Clock, Credential, utc_now
 from lienthong.signing.report import FileReport, SignatureReport, verdict
 from lienthong.signing.trust import TrustStore, asn1_certificate
 
+# Rescaled to 1000 units per em: pyHanko 0.38 writes glyph widths in font units where PDF
+# expects thousandths of an em, which spreads the letters of 2048-unit fonts apart.
 FONT_PATH = Path(__file__).parent / "fonts" / "DejaVuSans-Vietnamese.ttf"
+_FONT_SIZE = 8
 _MARGIN = 36.0  # half an inch from the page edges
 _STAMP_SIZE = (230.0, 62.0)
 _A4 = (595.0, 842.0)
@@ -95,7 +98,8 @@ def vietnam_time(moment: datetime) -> str:
 
 @cache
 def _font() -> GlyphAccumulatorFactory:
-    return GlyphAccumulatorFactory(str(FONT_PATH))
+    # The shaping size must equal the text box's, or lines after the first drift (pyHanko #733).
+    return GlyphAccumulatorFactory(str(FONT_PATH), font_size=_FONT_SIZE)
 
 
 def local_timestamper(tsa: Credential) -> TimeStamper:
@@ -155,7 +159,7 @@ class DocumentSigner:
             text, params = self._stamp_text(spec)
             stamp_style = TextStampStyle(
                 stamp_text=text,
-                text_box_style=TextBoxStyle(font=_font(), font_size=8, leading=10),
+                text_box_style=TextBoxStyle(font=_font(), font_size=_FONT_SIZE, leading=_FONT_SIZE + 2),
                 border_width=1,
             )
         else:
