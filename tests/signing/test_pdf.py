@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import timedelta
 
@@ -167,3 +168,12 @@ def test_report_serialises_to_json_ready_data(kit: SigningKit, signed_document: 
     first = data["signatures"][0]
     assert first["signer"]["name"] == AN and first["level"] == "PAdES-B-B"
     assert first["claimed_time"].endswith("+00:00")
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(kit: SigningKit) -> None:
+    # An async web handler calling the blocking API: pyHanko's asyncio.run must not collide.
+    async def handler() -> bool:
+        signed = kit.signer(kit.person()).sign(sample_pdf())
+        return kit.verifier.pdf.verify(signed).valid
+
+    assert asyncio.run(handler())

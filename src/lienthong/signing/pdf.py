@@ -43,6 +43,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from lienthong.codes.dates import VIETNAM
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
+from lienthong.signing.blocking import call_blocking
 from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
 from lienthong.signing.pki import Clock, Credential, utc_now
@@ -173,7 +174,8 @@ class DocumentSigner:
         )
         out = io.BytesIO()
         try:
-            pdf_signer.sign_pdf(
+            call_blocking(
+                pdf_signer.sign_pdf,
                 writer,
                 appearance_text_params=params or None,
                 output=out,
@@ -297,9 +299,8 @@ class PdfVerifier:
         moment = self.clock()
         try:
             # One context serves the signer and the time-stamp: same anchors, same moment.
-            status = validate_pdf_signature(
-                sig, signer_validation_context=self.trust.validation_context(moment)
-            )
+            context = self.trust.validation_context(moment)
+            status = call_blocking(validate_pdf_signature, sig, signer_validation_context=context)
         except Exception as exc:  # pyHanko raises many types for malformed signatures
             problems = [P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")]
             return SignatureReport("pades", str(sig.field_name), signer, verdict(problems), tuple(problems))

@@ -54,6 +54,7 @@ from lienthong.edxml.writer import DECLARATION
 from lienthong.edxml.xmltools import NS, local_name
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
+from lienthong.signing.blocking import call_blocking
 from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
 from lienthong.signing.pki import Clock, Credential, utc_now
@@ -268,7 +269,8 @@ class PackageSignatureVerifier:
             validation_context=self.trust.validation_context(moment),
         )
         try:
-            asyncio.run(validator.async_validate_usage({"digital_signature"}))  # type: ignore[no-untyped-call]
+            usage = validator.async_validate_usage({"digital_signature"})  # type: ignore[no-untyped-call]
+            call_blocking(asyncio.run, usage)
         except RevokedError as exc:
             return P.REVOKED(where, detail=str(exc))
         except (ExpiredError, NotYetValidError) as exc:
