@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
 
 from lienthong.edxml import DocumentMessage
 from lienthong.edxml.builder import attachment_from_bytes, build_document
@@ -20,6 +22,7 @@ from lienthong.signing.pki import (
     DemoPki,
     PersonSpec,
     create_demo_pki,
+    issue,
     issue_ca,
     issue_person,
     new_root,
@@ -43,6 +46,7 @@ class SigningKit:
     pki: DemoPki
     trust: TrustStore
     outsider: Credential  # chains to a root the trust store does not hold
+    outsider_tsa: Credential  # a time-stamping authority under that same unknown root
     no_nonrepudiation: Credential  # a personal certificate without nonRepudiation
     _signers: dict[tuple[str, bool], DocumentSigner] = field(default_factory=dict)
 
@@ -107,6 +111,9 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKit]:
     stranger_root = new_root("Stranger Root CA", now)
     stranger_ca = issue_ca(stranger_root, "Stranger Issuing CA", now)
     outsider = issue_person(stranger_ca, PersonSpec("Người Lạ", "Không rõ", SENDER.code), SENDER.name, now)
+    tsa_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Stranger TSA")])
+    start, end = now - timedelta(days=1), now + timedelta(days=365)
+    outsider_tsa = issue(stranger_ca, tsa_name, not_before=start, not_after=end, timestamping=True)
     usage = x509.KeyUsage(
         digital_signature=True,
         content_commitment=False,
@@ -125,7 +132,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKit]:
         now,
         key_usage=usage,
     )
-    yield SigningKit(pki, load_trust_store(pki.trust_dir), outsider, weak)
+    yield SigningKit(pki, load_trust_store(pki.trust_dir), outsider, outsider_tsa, weak)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,16 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from lienthong.signing import problems as P
-from lienthong.signing.pdf import FONT_PATH, PdfSignSpec, PdfVerifier, Role, StampSpec, vietnam_time
+from lienthong.signing.pdf import (
+    FONT_PATH,
+    DocumentSigner,
+    PdfSignSpec,
+    PdfVerifier,
+    Role,
+    StampSpec,
+    local_timestamper,
+    vietnam_time,
+)
 from lienthong.signing.pki import utc_now
 from lienthong.signing.samples import sample_pdf
 from tests.signing.conftest import AN, SigningKit
@@ -48,6 +57,13 @@ def test_time_stamped_signature_is_pades_b_t_with_proven_time(kit: SigningKit) -
     assert sig.valid and sig.level == "PAdES-B-T"
     assert sig.timestamp_time is not None and sig.claimed_time is not None
     assert abs(sig.timestamp_time - sig.claimed_time) < timedelta(minutes=1)
+
+
+def test_time_stamp_from_an_unknown_authority_is_reported(kit: SigningKit) -> None:
+    signer = DocumentSigner(kit.person(), timestamper=local_timestamper(kit.outsider_tsa))
+    (sig,) = kit.verifier.pdf.verify(signer.sign(sample_pdf())).signatures
+    assert sig.reason == P.TIMESTAMP_INVALID.code
+    assert "untrusted" in sig.problems[0].message_en
 
 
 def test_tampered_byte_is_modified(kit: SigningKit, signed_document: bytes) -> None:
