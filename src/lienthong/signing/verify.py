@@ -34,6 +34,7 @@ from lienthong.signing.xmldsig import PackageSignatureVerifier
 
 Source = bytes | str | os.PathLike[str]
 _PDF_MAGIC = b"%PDF-"
+_SPOOL = 4 << 20
 
 
 class Verifier:
@@ -43,7 +44,9 @@ class Verifier:
         self, trust: TrustStore, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
     ) -> None:
         self.trust = trust
-        self.limits = limits
+        # Attachment text spills to temporary files early: verification needs the header and,
+        # one at a time, the PDFs, while signxml holds several copies of the whole package.
+        self.limits = dataclasses.replace(limits, spool_in_memory=min(limits.spool_in_memory, _SPOOL))
         self.pdf = PdfVerifier(trust, clock=clock)
         self.package_signature = PackageSignatureVerifier(trust, clock=clock, limits=limits)
 
