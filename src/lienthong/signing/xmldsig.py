@@ -66,7 +66,8 @@ SIGNATURE_PATH = "edXMLEnvelope/edXMLHeader/Signature"
 # SHA-256 of SignatureValue texts known to be static fakes from the public client library's
 # example code (found in every public sample package, standards.md §4).
 KNOWN_FAKE_VALUES = frozenset({"8c88b59e6ceda796cd17b7d3cf98fd8fd9b84e07bbc16529c92c23c62fc4feaa"})
-WEAK = frozenset({SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1})
+# Public-key methods only: an HMAC "signature" proves nothing about a certificate holder.
+ACCEPTED_METHODS = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
 ALGORITHMS = {"rsa-sha256": (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256)}
 LEGACY_ALGORITHMS = {"rsa-sha1": (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1)}
 
@@ -81,6 +82,7 @@ def _huge_parser() -> etree.XMLParser:
 
 
 def fingerprint(text: str) -> str:
+    """SHA-256 of a base64 value with its whitespace removed, to recognise known values."""
     return hashlib.sha256("".join(text.split()).encode("ascii", "replace")).hexdigest()
 
 
@@ -108,6 +110,8 @@ class _Signer(XMLSigner):
 
 @dataclass(frozen=True)
 class PackageSignSpec:
+    """How to sign a package: the XML-DSig signature algorithm (digest to match)."""
+
     algorithm: str = "rsa-sha256"  # "rsa-sha1" only for peers that cannot verify anything else
 
 
@@ -240,7 +244,7 @@ class PackageSignatureVerifier:
         # checks the same and would hide them, so it is given a time inside the validity.
         inside = min(max(moment, leaf.not_valid_before_utc), leaf.not_valid_after_utc - timedelta(seconds=1))
         config = SignatureConfiguration(
-            signature_methods=frozenset(SignatureMethod),
+            signature_methods=ACCEPTED_METHODS,  # SHA-1 included: accepted, then reported weak
             digest_algorithms=frozenset(DigestAlgorithm),
             expect_references=1,
             verification_time=inside,
@@ -269,8 +273,8 @@ class PackageSignatureVerifier:
             validation_context=self.trust.validation_context(moment),
         )
         try:
-            usage = validator.async_validate_usage({"digital_signature"})  # type: ignore[no-untyped-call]
-            call_blocking(asyncio.run, usage)
+            check = validator.async_validate_usage({"digital_signature"})  # type: ignore[no-untyped-call]
+            call_blocking(asyncio.run, check)
         except RevokedError as exc:
             return P.REVOKED(where, detail=str(exc))
         except (ExpiredError, NotYetValidError) as exc:
