@@ -55,16 +55,14 @@ def test_sign_as_person_then_agency_and_verify(demo: Path, tmp_path: Path) -> No
     source = tmp_path / "qd.pdf"
     source.write_bytes(sample_pdf())
     tsa = demo / "tsa" / "tsa"
-    sign_pdf(
-        demo, source, tmp_path / "p1.pdf", "--tsa-key", f"{tsa}.key.pem", "--tsa-cert", f"{tsa}.cert.pem"
-    )
-    sign_pdf(
-        demo, tmp_path / "p1.pdf", tmp_path / "p2.pdf", "--agency", "--number", "12/QĐ-VPCP", who="agency"
-    )
+    stamping = ["--tsa-key", f"{tsa}.key.pem", "--tsa-cert", f"{tsa}.cert.pem"]
+    sign_pdf(demo, source, tmp_path / "p1.pdf", *stamping, "--long-term", str(demo / "trust"))
+    agency = ["--agency", "--number", "12/QĐ-VPCP"]
+    sign_pdf(demo, tmp_path / "p1.pdf", tmp_path / "p2.pdf", *agency, who="agency")
     code, output = run("verify", str(tmp_path / "p2.pdf"), "--trust", str(demo / "trust"), "--json")
     assert code == 0, output
     (report,) = json.loads(output)
-    assert report["valid"] and [s["level"] for s in report["signatures"]] == ["PAdES-B-T", "PAdES-B-B"]
+    assert report["valid"] and [s["level"] for s in report["signatures"]] == ["PAdES-B-LT", "PAdES-B-B"]
     assert [s["signer"]["kind"] for s in report["signatures"]] == ["person", "agency"]
     code, output = run("verify", str(tmp_path / "p2.pdf"), "--trust", str(demo / "trust"))
     assert code == 0 and "Nguyễn Văn An" in output and "SIG.VALID" in output

@@ -6,12 +6,14 @@ import asyncio
 import io
 from datetime import timedelta
 
+import pytest
 from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from lienthong.signing import problems as P
+from lienthong.signing.errors import SigningError
 from lienthong.signing.pdf import (
     FONT_PATH,
     DocumentSigner,
@@ -57,6 +59,20 @@ def test_time_stamped_signature_is_pades_b_t_with_proven_time(kit: SigningKit) -
     assert sig.valid and sig.level == "PAdES-B-T"
     assert sig.timestamp_time is not None and sig.claimed_time is not None
     assert abs(sig.timestamp_time - sig.claimed_time) < timedelta(minutes=1)
+
+
+def test_long_term_and_archival_signatures(kit: SigningKit) -> None:
+    tsa = local_timestamper(kit.pki.tsa)
+    lt = DocumentSigner(kit.person(), timestamper=tsa, long_term=kit.trust).sign(sample_pdf())
+    lta = DocumentSigner(kit.person(), timestamper=tsa, long_term=kit.trust, archival=True).sign(sample_pdf())
+    assert [(s.reason, s.level) for s in kit.verifier.pdf.verify(lt).signatures] == [
+        (P.VALID.code, "PAdES-B-LT")
+    ]
+    assert [(s.reason, s.level) for s in kit.verifier.pdf.verify(lta).signatures] == [
+        (P.VALID.code, "PAdES-B-LTA")
+    ]
+    with pytest.raises(SigningError):
+        DocumentSigner(kit.person(), long_term=kit.trust)  # no proof of time, no long term
 
 
 def test_time_stamp_from_an_unknown_authority_is_reported(kit: SigningKit) -> None:

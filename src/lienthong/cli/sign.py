@@ -56,6 +56,10 @@ def sign_pdf(
     invisible: bool = typer.Option(False, "--invisible", help="No visible stamp."),
     tsa_key: Path | None = typer.Option(None, "--tsa-key", help="Time-stamp with this local TSA key (demo)."),
     tsa_cert: Path | None = typer.Option(None, "--tsa-cert", help="Certificate of the local TSA."),
+    long_term: Path | None = typer.Option(
+        None, "--long-term", help="Embed chain and CRLs from this trust store (PAdES-B-LT; needs a TSA)."
+    ),
+    archival: bool = typer.Option(False, "--archival", help="Add a document time-stamp (PAdES-B-LTA)."),
 ) -> None:
     """Sign a PDF with a visible Decree-30 stamp (person: name, position, time; agency: number, time)."""
     try:
@@ -74,7 +78,9 @@ def sign_pdf(
             location=location,
             stamp=StampSpec(visible=not invisible, page=stamp_page),
         )
-        signed = DocumentSigner(credential, timestamper=timestamper).sign(data, spec)
+        store = load_trust_store(long_term) if long_term is not None else None
+        signer = DocumentSigner(credential, timestamper=timestamper, long_term=store, archival=archival)
+        signed = signer.sign(data, spec)
     except SigningError as exc:
         raise _fail(exc) from None
     target.write_bytes(signed)

@@ -60,6 +60,7 @@ _A4 = (595.0, 842.0)
 # The signature container is reserved up front so pyHanko does not sign twice to measure it.
 _RESERVED = 16 * 1024
 _RESERVED_WITH_TIMESTAMP = 32 * 1024
+_RESERVED_LONG_TERM = 64 * 1024  # the validation data goes in the DSS, the container stays the same
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
 
@@ -122,11 +123,24 @@ class DocumentSigner:
         credential: Credential,
         *,
         timestamper: TimeStamper | None = None,
+        long_term: TrustStore | None = None,
+        archival: bool = False,
         clock: Clock = utc_now,
     ) -> None:
+        """``timestamper`` makes PAdES-B-T; with ``long_term`` (the store the chain and CRLs come
+        from) the validation data is embedded too (B-LT), and ``archival`` adds a document
+        time-stamp (B-LTA). Both need a time-stamp: without proof of time they mean nothing.
+        """
+        if (long_term is not None or archival) and timestamper is None:
+            detail = "long-term (B-LT/B-LTA) signatures need a time-stamping authority"
+            raise SigningError(P.SIGNING_FAILED("", detail=detail))
+        if archival and long_term is None:
+            raise SigningError(P.SIGNING_FAILED("", detail="B-LTA needs the trust store for B-LT"))
         self.credential = credential
         self.identity = SignerIdentity.of(credential.cert)
         self.timestamper = timestamper
+        self.long_term = long_term
+        self.archival = archival
         self.clock = clock
         self._signer = signers.SimpleSigner(
             signing_cert=asn1_certificate(credential.cert),
@@ -150,6 +164,9 @@ class DocumentSigner:
             reason=spec.reason,
             location=spec.location,
             name=self.identity.name,
+            embed_validation_info=self.long_term is not None,
+            validation_context=self.long_term.validation_context() if self.long_term else None,
+            use_pades_lta=self.archival,
         )
         stamp_style = None
         field_spec = None
@@ -179,11 +196,16 @@ class DocumentSigner:
                 writer,
                 appearance_text_params=params or None,
                 output=out,
-                bytes_reserved=_RESERVED_WITH_TIMESTAMP if self.timestamper else _RESERVED,
+                bytes_reserved=self._reserved(),
             )
         except (PyHankoSigningError, PdfError, ValueError) as exc:
             raise SigningError(P.SIGNING_FAILED("", detail=str(exc))) from None
         return out.getvalue()
+
+    def _reserved(self) -> int:
+        if self.long_term is not None:
+            return _RESERVED_LONG_TERM
+        return _RESERVED_WITH_TIMESTAMP if self.timestamper else _RESERVED
 
     def _stamp_text(self, spec: PdfSignSpec) -> tuple[str, dict[str, str]]:
         who = self.identity
