@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from lienthong.cli.main import app
 from lienthong.edxml import to_bytes
 from lienthong.signing.samples import sample_pdf
-from tests.signing.conftest import package
+from tests.signing.kit import package
 
 runner = CliRunner()
 

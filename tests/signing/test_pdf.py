@@ -26,7 +26,7 @@ from lienthong.signing.pdf import (
 )
 from lienthong.signing.pki import utc_now
 from lienthong.signing.samples import sample_pdf
-from tests.signing.conftest import AN, SigningKit
+from tests.signing.kit import AN, SigningKit
 
 
 def codes(report_problems: object) -> list[str]:

@@ -15,7 +15,7 @@ from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
 from lienthong.signing.pki import load_credential, slugify
 from lienthong.signing.trust import load_trust_store
-from tests.signing.conftest import AN, SigningKit
+from tests.signing.kit import AN, SigningKit
 
 
 def error_code(directory: Path) -> str:

@@ -12,7 +12,7 @@ from lienthong.signing import problems as P
 from lienthong.signing.report import FileReport
 from lienthong.signing.samples import sample_pdf
 from lienthong.signing.xmldsig import PackageSigner
-from tests.signing.conftest import BINH, RECIPIENT, SigningKit, package
+from tests.signing.kit import BINH, RECIPIENT, SigningKit, package
 
 SAMPLES = Path("/work/shared/samples")
 

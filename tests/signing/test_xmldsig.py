@@ -14,7 +14,7 @@ from lienthong.signing.errors import SigningError
 from lienthong.signing.report import SignatureReport
 from lienthong.signing.samples import sample_pdf
 from lienthong.signing.xmldsig import PackageSigner, PackageSignSpec, placeholder_reason
-from tests.signing.conftest import RECIPIENT, SigningKit, package
+from tests.signing.kit import RECIPIENT, SigningKit, package
 
 SAMPLES = Path("/work/shared/samples")
 
