@@ -209,3 +209,8 @@ def test_signing_and_verifying_work_inside_a_running_event_loop(kit: SigningKit)
         return kit.verifier.pdf.verify(signed).valid
 
     assert asyncio.run(handler())
+
+
+def test_padding_after_eof_is_tolerated(kit: SigningKit, signed_document: bytes) -> None:
+    # Some producers add line breaks after %%EOF; the quick pre-check must not refuse them.
+    assert kit.verifier.pdf.verify(signed_document + b"\n" * 512).valid

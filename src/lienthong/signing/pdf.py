@@ -278,7 +278,7 @@ _REVOCATION_UNKNOWN = {
     AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE,
 }
 _PADES_SUBFILTER = "/ETSI.CAdES.detached"
-_EOF_WINDOW = 2048  # the PDF spec lets readers look for %%EOF in the last 1024 bytes; allow slack
+_EOF_WINDOW = 2048  # the spec (and pyHanko) look for %%EOF in about the last 1024 bytes
 
 # pyHanko logs every failed validation with a traceback; the verdict is in our report instead.
 for _name in ("pyhanko.sign.validation", "pyhanko.sign.diff_analysis", "pyhanko_certvalidator"):
