@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from typer.testing import CliRunner
 
 from lienthong.cli.main import app
@@ -117,3 +121,23 @@ def test_problem_catalogue_lists_the_signature_codes() -> None:
     expected |= {"SIG.PLACEHOLDER", "SIG.WEAK_ALGORITHM", "SIG.SIGNER_MISMATCH", "SIG.AGENCY_MISMATCH"}
     expected |= {"SIG.NOT_SIGNED_AS_REQUIRED", "SIG.TRUST_STORE_MISSING", "SIG.TRUST_STORE_UNREADABLE"}
     assert expected <= listed
+
+
+def test_sign_with_a_password_protected_pkcs12_file(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = serialization.load_pem_private_key((demo / "people" / "nguyen-van-an.key.pem").read_bytes(), None)
+    certs = x509.load_pem_x509_certificates((demo / "people" / "nguyen-van-an.cert.pem").read_bytes())
+    assert isinstance(key, rsa.RSAPrivateKey)
+    encryption = serialization.BestAvailableEncryption(b"mat-khau")
+    p12 = tmp_path / "an.pfx"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(b"an", key, certs[0], certs[1:], encryption))
+    source = tmp_path / "qd.pdf"
+    source.write_bytes(sample_pdf())
+    monkeypatch.setenv("AN_PASSWORD", "mat-khau")
+    args = ["--key", str(p12), "--password-env", "AN_PASSWORD"]
+    code, output = run("sign", "pdf", str(source), str(tmp_path / "signed.pdf"), *args)
+    assert code == 0, output
+    assert run("verify", str(tmp_path / "signed.pdf"), "--trust", str(demo / "trust"))[0] == 0
+    monkeypatch.delenv("AN_PASSWORD")
+    assert run("sign", "pdf", str(source), str(tmp_path / "x.pdf"), *args)[0] == 2

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from lienthong.signing import problems as P
@@ -105,3 +106,15 @@ def test_key_and_certificate_that_do_not_match_are_refused(kit: SigningKit) -> N
 
 def test_slugify_vietnamese_names() -> None:
     assert slugify("Đỗ Thị Hường") == "do-thi-huong"
+
+
+def test_pkcs12_credential_with_password(kit: SigningKit, tmp_path: Path) -> None:
+    cred = kit.person()
+    encryption = serialization.BestAvailableEncryption(b"mat-khau")
+    blob = pkcs12.serialize_key_and_certificates(b"an", cred.key, cred.cert, list(cred.chain), encryption)
+    (tmp_path / "an.p12").write_bytes(blob)
+    loaded = load_credential(tmp_path / "an.p12", password=b"mat-khau")
+    assert loaded.cert == cred.cert and loaded.chain == cred.chain
+    with pytest.raises(SigningError) as caught:
+        load_credential(tmp_path / "an.p12", password=b"sai")
+    assert caught.value.problem.code == P.KEY_UNREADABLE.code

@@ -128,3 +128,11 @@ def test_package_with_a_20_mb_attachment_signs_and_verifies(kit: SigningKit) -> 
     assert len(signed) > 26 << 20 and signed.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     report = verify_bytes(kit, signed)
     assert report.valid and report.problems == ()
+
+
+def test_status_message_signed_by_its_sender(kit: SigningKit) -> None:
+    # Gateways sign statuses too; the sample status comes from Nghệ An (000.00.00.H41).
+    status = (SAMPLES / "status.edxml").read_bytes()
+    report = verify_bytes(kit, PackageSigner(kit.agency(RECIPIENT.code)).sign(status))
+    assert report.valid and report.problems == ()
+    assert verify_bytes(kit, PackageSigner(kit.agency()).sign(status)).reason == P.AGENCY_MISMATCH.code

@@ -34,6 +34,17 @@ TRUST_ENV = "LIENTHONG_TRUST_DIR"
 _STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
+def _password(variable: str | None) -> bytes | None:
+    """The key's password, from the environment: never on the command line, where ``ps`` shows it."""
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if value is None:
+        typer.echo(f"error: the environment variable {variable} is not set", err=True)
+        raise typer.Exit(EXIT_UNREADABLE)
+    return value.encode("utf-8")
+
+
 def _fail(exc: SigningError) -> typer.Exit:
     typer.echo(f"error {exc.problem.code}: {exc.problem.message_en}", err=True)
     typer.echo(f"lỗi {exc.problem.code}: {exc.problem.message_vi}", err=True)
@@ -44,8 +55,13 @@ def _fail(exc: SigningError) -> typer.Exit:
 def sign_pdf(
     source: Path = typer.Argument(..., help="The PDF to sign."),
     target: Path = typer.Argument(..., help="Where to write the signed PDF."),
-    key: Path = typer.Option(..., "--key", help="Private key (PEM or DER, RSA)."),
-    cert: Path = typer.Option(..., "--cert", help="Certificate (PEM: the certificate then its chain)."),
+    key: Path = typer.Option(..., "--key", help="Private key (PEM or DER, RSA) or a .p12/.pfx file."),
+    cert: Path | None = typer.Option(
+        None, "--cert", help="Certificate and chain (PEM or DER); not needed with a .p12/.pfx key."
+    ),
+    password_env: str | None = typer.Option(
+        None, "--password-env", help="Name of the environment variable holding the key's password."
+    ),
     agency: bool = typer.Option(False, "--agency", help="Sign as the agency (seal) rather than as a person."),
     number: str | None = typer.Option(
         None, "--number", help="Number/notation for the agency stamp, e.g. 12/QĐ-UBND."
@@ -63,8 +79,8 @@ def sign_pdf(
 ) -> None:
     """Sign a PDF with a visible Decree-30 stamp (person: name, position, time; agency: number, time)."""
     try:
-        credential = load_credential(key, cert)
-        timestamper = local_timestamper(load_credential(tsa_key, tsa_cert)) if tsa_key and tsa_cert else None
+        credential = load_credential(key, cert, _password(password_env))
+        timestamper = local_timestamper(load_credential(tsa_key, tsa_cert)) if tsa_key else None
         try:
             data = source.read_bytes()
         except OSError as exc:
@@ -91,13 +107,20 @@ def sign_pdf(
 def sign_package(
     source: Path = typer.Argument(..., help="The edXML package to sign."),
     target: Path = typer.Argument(..., help="Where to write the signed package."),
-    key: Path = typer.Option(..., "--key", help="Private key of the sending agency or gateway."),
-    cert: Path = typer.Option(..., "--cert", help="Its certificate (PEM: the certificate then its chain)."),
+    key: Path = typer.Option(
+        ..., "--key", help="Private key of the sending agency or gateway, or .p12/.pfx."
+    ),
+    cert: Path | None = typer.Option(
+        None, "--cert", help="Its certificate and chain (not needed with .p12)."
+    ),
+    password_env: str | None = typer.Option(
+        None, "--password-env", help="Name of the environment variable holding the key's password."
+    ),
     algorithm: str = typer.Option("rsa-sha256", "--algorithm", help="rsa-sha256, or rsa-sha1 for old peers."),
 ) -> None:
     """Sign an edXML package with an enveloped XML-DSig (replacing a placeholder Signature)."""
     try:
-        credential = load_credential(key, cert)
+        credential = load_credential(key, cert, _password(password_env))
         try:
             data = source.read_bytes()
         except OSError as exc:

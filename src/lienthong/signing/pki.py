@@ -18,6 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from lienthong.signing import problems as P
@@ -347,19 +348,27 @@ def create_demo_pki(
     return DemoPki(directory, root, ca, tsa, agency_creds, people_creds, revoked, expired, crls)
 
 
-def load_credential(key_path: Path, cert_path: Path, password: bytes | None = None) -> Credential:
-    """A key (PEM or DER) and its certificate file (PEM: the certificate then its chain, or DER)."""
+PKCS12_SUFFIXES = frozenset({".p12", ".pfx"})
+
+
+def load_credential(
+    key_path: Path, cert_path: Path | None = None, password: bytes | None = None
+) -> Credential:
+    """A signing credential from files.
+
+    Either a PKCS#12 file (``.p12``/``.pfx``: key, certificate and chain together; ``cert_path``
+    optional) or a private key (PEM or DER) with its certificate file (PEM: the certificate and
+    its chain in any order, or DER). Only RSA keys: what Vietnamese CAs issue and signxml and
+    pyHanko both handle.
+    """
+    key_path = Path(key_path)
+    key_data = _read(key_path)
+    extra: list[x509.Certificate] = []
     try:
-        key_data = Path(key_path).read_bytes()
-    except OSError as exc:
-        raise SigningError(P.KEY_UNREADABLE(str(key_path), file=str(key_path), reason=exc.strerror)) from None
-    try:
-        cert_data = Path(cert_path).read_bytes()
-    except OSError as exc:
-        problem = P.KEY_UNREADABLE(str(cert_path), file=str(cert_path), reason=exc.strerror)
-        raise SigningError(problem) from None
-    try:
-        if b"-----BEGIN" in key_data:
+        if key_path.suffix.lower() in PKCS12_SUFFIXES:
+            key, own, more = pkcs12.load_key_and_certificates(key_data, password)
+            extra = [c for c in (own, *more) if c is not None]
+        elif b"-----BEGIN" in key_data:
             key = serialization.load_pem_private_key(key_data, password)
         else:
             key = serialization.load_der_private_key(key_data, password)
@@ -368,22 +377,34 @@ def load_credential(key_path: Path, cert_path: Path, password: bytes | None = No
     if not isinstance(key, rsa.RSAPrivateKey):
         reason = f"{type(key).__name__} keys are not supported; use RSA"
         raise SigningError(P.KEY_UNREADABLE(str(key_path), file=str(key_path), reason=reason))
-    try:
-        certs = (
-            x509.load_pem_x509_certificates(cert_data)
-            if b"-----BEGIN" in cert_data
-            else [x509.load_der_x509_certificate(cert_data)]
-        )
-    except ValueError as exc:
-        raise SigningError(P.KEY_UNREADABLE(str(cert_path), file=str(cert_path), reason=str(exc))) from None
-    # The certificate of this key may come anywhere in the file: find it by its public key.
+    certs = extra + (_read_certificates(Path(cert_path)) if cert_path is not None else [])
+    # The certificate of this key may come anywhere in the files: find it by its public key.
     public = key.public_key().public_numbers()
-    own = [c for c in certs if _public_numbers(c) == public]
-    if not own:
-        reason = "no certificate in the file matches the private key"
-        raise SigningError(P.KEY_UNREADABLE(str(cert_path), file=str(cert_path), reason=reason))
-    chain = tuple(c for c in certs if c is not own[0] and c.issuer != c.subject)
-    return Credential(key, own[0], chain)
+    own_cert = next((c for c in certs if _public_numbers(c) == public), None)
+    if own_cert is None:
+        where = str(cert_path or key_path)
+        reason = "no certificate matches the private key"
+        raise SigningError(P.KEY_UNREADABLE(where, file=where, reason=reason))
+    chain = tuple(c for c in certs if c != own_cert and c.issuer != c.subject)
+    return Credential(key, own_cert, tuple(dict.fromkeys(chain)))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SigningError(P.KEY_UNREADABLE(str(path), file=str(path), reason=reason)) from None
+
+
+def _read_certificates(path: Path) -> list[x509.Certificate]:
+    data = _read(path)
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificates(data)
+        return [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise SigningError(P.KEY_UNREADABLE(str(path), file=str(path), reason=str(exc))) from None
 
 
 def _public_numbers(cert: x509.Certificate) -> rsa.RSAPublicNumbers | None:
