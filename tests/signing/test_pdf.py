@@ -7,10 +7,15 @@ import io
 from datetime import timedelta
 
 import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
 from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from lienthong.signing import problems as P
 from lienthong.signing.errors import SigningError
@@ -214,3 +219,21 @@ def test_signing_and_verifying_work_inside_a_running_event_loop(kit: SigningKit)
 def test_padding_after_eof_is_tolerated(kit: SigningKit, signed_document: bytes) -> None:
     # Some producers add line breaks after %%EOF; the quick pre-check must not refuse them.
     assert kit.verifier.pdf.verify(signed_document + b"\n" * 512).valid
+
+
+def test_any_pyhanko_signer_can_sign(kit: SigningKit) -> None:
+    # What a PKCS#11 token looks like to DocumentSigner: a pyHanko Signer, not a key file.
+    cred = kit.person()
+    der = serialization.Encoding.DER
+    token = signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(cred.cert.public_bytes(der)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(
+            cred.key.private_bytes(der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        ),
+        cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+            [asn1_x509.Certificate.load(c.public_bytes(der)) for c in cred.chain]
+        ),
+    )
+    signer = DocumentSigner(token)
+    assert signer.identity.name == AN
+    assert kit.verifier.pdf.verify(signer.sign(sample_pdf())).valid

@@ -116,11 +116,12 @@ def local_timestamper(tsa: Credential) -> TimeStamper:
 
 
 class DocumentSigner:
-    """Signs PDFs with one credential; the key is converted once and reused (pyHanko re-parses otherwise)."""
+    """Signs PDFs with one key: a ``Credential`` (converted once and reused: pyHanko would re-parse
+    it on every call) or any pyHanko ``Signer``, such as a PKCS#11 token's."""
 
     def __init__(
         self,
-        credential: Credential,
+        credential: Credential | signers.Signer,
         *,
         timestamper: TimeStamper | None = None,
         long_term: TrustStore | None = None,
@@ -136,12 +137,18 @@ class DocumentSigner:
             raise SigningError(P.SIGNING_FAILED("", detail=detail))
         if archival and long_term is None:
             raise SigningError(P.SIGNING_FAILED("", detail="B-LTA needs the trust store for B-LT"))
-        self.credential = credential
-        self.identity = SignerIdentity.of(credential.cert)
         self.timestamper = timestamper
         self.long_term = long_term
         self.archival = archival
         self.clock = clock
+        if isinstance(credential, signers.Signer):
+            # pyHanko's Signer is the port for keys held elsewhere (a PKCS#11 token, an HSM).
+            cert = credential.signing_cert
+            if cert is None:
+                raise SigningError(P.SIGNING_FAILED("", detail="the signer has no certificate"))
+            self._signer = credential
+            self.identity = SignerIdentity.of(x509.load_der_x509_certificate(cert.dump()))
+            return
         self._signer = signers.SimpleSigner(
             signing_cert=asn1_certificate(credential.cert),
             signing_key=_asn1_key(credential),
@@ -149,6 +156,7 @@ class DocumentSigner:
                 [asn1_certificate(c) for c in credential.chain]
             ),
         )
+        self.identity = SignerIdentity.of(credential.cert)
 
     def sign(self, pdf: bytes, spec: PdfSignSpec = PdfSignSpec()) -> bytes:
         """The PDF with one more signature, added as an incremental update (earlier ones stay valid)."""
