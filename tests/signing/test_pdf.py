@@ -80,6 +80,21 @@ def test_long_term_and_archival_signatures(kit: SigningKit) -> None:
         DocumentSigner(kit.person(), long_term=kit.trust)  # no proof of time, no long term
 
 
+def test_time_stamp_proves_the_certificate_was_valid_when_signing(kit: SigningKit) -> None:
+    # Three years on the certificate has expired and the CRLs are stale; the time-stamp shows
+    # the signature was made while the certificate was valid and not revoked.
+    signed = kit.signer(kit.person(), timestamp=True).sign(sample_pdf())
+    later = PdfVerifier(kit.trust, clock=lambda: utc_now() + timedelta(days=3 * 365))
+    assert [s.reason for s in later.verify(signed).signatures] == [P.VALID.code]
+
+
+def test_time_stamp_does_not_rescue_expired_or_revoked_certificates(kit: SigningKit) -> None:
+    expired = kit.signer(kit.pki.expired, timestamp=True).sign(sample_pdf())
+    revoked = kit.signer(kit.pki.revoked, timestamp=True).sign(sample_pdf())
+    assert [s.reason for s in kit.verifier.pdf.verify(expired).signatures] == [P.EXPIRED.code]
+    assert [s.reason for s in kit.verifier.pdf.verify(revoked).signatures] == [P.REVOKED.code]
+
+
 def test_time_stamp_from_an_unknown_authority_is_reported(kit: SigningKit) -> None:
     signer = DocumentSigner(kit.person(), timestamper=local_timestamper(kit.outsider_tsa))
     (sig,) = kit.verifier.pdf.verify(signer.sign(sample_pdf())).signatures

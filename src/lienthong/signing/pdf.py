@@ -328,9 +328,14 @@ class PdfVerifier:
         signer = _identity(sig)
         moment = self.clock()
         try:
-            # One context serves the signer and the time-stamp: same anchors, same moment.
-            context = self.trust.validation_context(moment)
-            status = call_blocking(validate_pdf_signature, sig, signer_validation_context=context)
+            status = self._validate(sig, moment)
+            proven = _proven_time(status)
+            if proven is not None:
+                # A time-stamp proves when the signature existed: judge the certificate then,
+                # with the revocation data at hand (a certificate that expired or lost CRL
+                # coverage since is fine; one revoked before that time is not).
+                moment = proven
+                status = self._validate(sig, moment, retroactive=True)
         except Exception as exc:  # pyHanko raises many types for malformed signatures
             problems = [P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")]
             return SignatureReport("pades", str(sig.field_name), signer, verdict(problems), tuple(problems))
@@ -349,6 +354,28 @@ class PdfVerifier:
             coverage=status.coverage.name.lower() if status.coverage else None,
             file=label,
         )
+
+    def _validate(
+        self, sig: EmbeddedPdfSignature, moment: datetime, retroactive: bool = False
+    ) -> PdfSignatureStatus:
+        # One context serves the signer and the time-stamp: same anchors, same moment.
+        context = self.trust.validation_context(moment, retroactive=retroactive)
+        return call_blocking(validate_pdf_signature, sig, signer_validation_context=context)
+
+
+def _proven_time(status: PdfSignatureStatus) -> datetime | None:
+    """The time-stamped signing time, when validating at the clock's time failed only on time.
+
+    Only a cryptographically sound time-stamp counts; its TSA is judged in the second pass.
+    """
+    ts = status.timestamp_validity
+    if ts is None or not (ts.intact and ts.valid) or not status.intact or not status.valid:
+        return None
+    if status.trusted and ts.trusted:
+        return None
+    if status.revoked or status.trust_problem_indic in _REVOKED:
+        return None
+    return ts.timestamp
 
 
 def _problems(status: PdfSignatureStatus, where: str, moment: datetime) -> list[Problem]:

@@ -51,9 +51,16 @@ class TrustStore:
             tuple(asn1_crl.CertificateList.load(c.public_bytes(_DER)) for c in self.crls),
         )
 
-    def validation_context(self, moment: datetime | None = None) -> ValidationContext:
-        """A fresh pyHanko validation context (they cache per-validation state) at ``moment``."""
+    def validation_context(
+        self, moment: datetime | None = None, *, retroactive: bool = False
+    ) -> ValidationContext:
+        """A fresh pyHanko validation context (they cache per-validation state) at ``moment``.
+
+        ``retroactive`` lets CRLs issued after ``moment`` speak for it (validating at a
+        time-stamped signing time with today's CRLs).
+        """
         return ValidationContext(
+            retroactive_revinfo=retroactive,
             trust_roots=list(self._asn1_roots),
             other_certs=list(self._asn1_others),
             crls=list(self._asn1_crls),
