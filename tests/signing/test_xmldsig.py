@@ -45,7 +45,8 @@ def test_signed_package_is_valid_and_names_the_sending_agency(kit: SigningKit, u
 
 
 def test_signing_replaces_the_placeholder_of_a_sample(kit: SigningKit) -> None:
-    signed = PackageSigner(kit.pki.agencies["002.00.20.H13"]).sign((SAMPLES / "edoc_new.edxml").read_bytes())
+    sample = (SAMPLES / "edoc_new.edxml").read_bytes()  # From 002.00.20.H13
+    signed = PackageSigner(kit.pki.agencies["002.00.20.H13"]).sign(sample)
     report = verify_bytes(kit, signed)
     assert report.valid, report.problems
     assert signed.count(b"SignatureValue>") == 2  # one element: the placeholder is gone
@@ -73,8 +74,15 @@ def test_broken_signature_value_is_invalid(kit: SigningKit, unsigned: bytes) -> 
     assert verify_bytes(kit, broken).reason == P.INVALID.code
 
 
+def test_signing_for_another_agency_is_refused(kit: SigningKit, unsigned: bytes) -> None:
+    with pytest.raises(SigningError) as caught:
+        PackageSigner(kit.agency(RECIPIENT.code)).sign(unsigned)
+    assert caught.value.problem.code == P.AGENCY_MISMATCH.code
+
+
 def test_other_agency_signature_is_agency_mismatch(kit: SigningKit, unsigned: bytes) -> None:
-    signed = PackageSigner(kit.agency(RECIPIENT.code)).sign(unsigned)
+    lax = PackageSignSpec(require_sender_match=False)
+    signed = PackageSigner(kit.agency(RECIPIENT.code), lax).sign(unsigned)
     report = verify_bytes(kit, signed)
     assert report.reason == P.AGENCY_MISMATCH.code
     assert "000.00.00.H41" in report.problems[0].message_en
@@ -135,4 +143,5 @@ def test_status_message_signed_by_its_sender(kit: SigningKit) -> None:
     status = (SAMPLES / "status.edxml").read_bytes()
     report = verify_bytes(kit, PackageSigner(kit.agency(RECIPIENT.code)).sign(status))
     assert report.valid and report.problems == ()
-    assert verify_bytes(kit, PackageSigner(kit.agency()).sign(status)).reason == P.AGENCY_MISMATCH.code
+    lax = PackageSignSpec(require_sender_match=False)
+    assert verify_bytes(kit, PackageSigner(kit.agency(), lax).sign(status)).reason == P.AGENCY_MISMATCH.code

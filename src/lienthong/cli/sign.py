@@ -117,6 +117,9 @@ def sign_package(
         None, "--password-env", help="Name of the environment variable holding the key's password."
     ),
     algorithm: str = typer.Option("rsa-sha256", "--algorithm", help="rsa-sha256, or rsa-sha1 for old peers."),
+    other_agency: bool = typer.Option(
+        False, "--allow-other-agency", help="Sign even if the certificate's agency is not the From agency."
+    ),
 ) -> None:
     """Sign an edXML package with an enveloped XML-DSig (replacing a placeholder Signature)."""
     try:
@@ -126,7 +129,9 @@ def sign_package(
         except OSError as exc:
             detail = f"cannot read {source}: {exc.strerror}"
             raise SigningError(P.SIGNING_FAILED(str(source), detail=detail)) from None
-        signed = PackageSigner(credential, PackageSignSpec(algorithm)).sign(data)
+        signed = PackageSigner(
+            credential, PackageSignSpec(algorithm, require_sender_match=not other_agency)
+        ).sign(data)
     except SigningError as exc:
         raise _fail(exc) from None
     target.write_bytes(signed)

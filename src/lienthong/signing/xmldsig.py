@@ -110,9 +110,11 @@ class _Signer(XMLSigner):
 
 @dataclass(frozen=True)
 class PackageSignSpec:
-    """How to sign a package: the XML-DSig signature algorithm (digest to match)."""
+    """How to sign a package: the XML-DSig signature algorithm (digest to match), and whether an
+    agency certificate must belong to the ``From`` agency (receivers reject it otherwise)."""
 
     algorithm: str = "rsa-sha256"  # "rsa-sha1" only for peers that cannot verify anything else
+    require_sender_match: bool = True
 
 
 class PackageSigner:
@@ -143,6 +145,8 @@ class PackageSigner:
         header = _header(root)
         if header is None:
             raise SigningError(P.SIGNING_FAILED("", detail="the package has no edXMLEnvelope/edXMLHeader"))
+        if self.spec.require_sender_match:
+            self._check_sender(header)
         for old in [c for c in header if isinstance(c.tag, str) and local_name(c.tag) == "Signature"]:
             header.remove(old)
         # signxml fills a ds:Signature Id="placeholder" where it stands instead of appending to the root.
@@ -156,6 +160,14 @@ class PackageSigner:
         except SignXMLException as exc:
             raise SigningError(P.SIGNING_FAILED("", detail=str(exc))) from None
         return DECLARATION + etree.tostring(signed, encoding="UTF-8")
+
+    def _check_sender(self, header: etree._Element) -> None:
+        """Refuse to make a package every receiver would reject with SIG.AGENCY_MISMATCH."""
+        code = SignerIdentity.of(self.credential.cert).agency_code
+        sender = header.findtext(f"{{{NS}}}MessageHeader/{{{NS}}}From/{{{NS}}}OrganId")
+        if code and sender and sender.strip() != code:
+            problem = P.AGENCY_MISMATCH(SIGNATURE_PATH, found=code, expected=sender.strip())
+            raise SigningError(problem)
 
 
 def _repaired(data: bytes) -> etree._Element:
