@@ -45,6 +45,14 @@ def _password(variable: str | None) -> bytes | None:
     return value.encode("utf-8")
 
 
+def _write(target: Path, data: bytes) -> None:
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        typer.echo(f"error: cannot write {target}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_UNREADABLE) from None
+
+
 def _fail(exc: SigningError) -> typer.Exit:
     typer.echo(f"error {exc.problem.code}: {exc.problem.message_en}", err=True)
     typer.echo(f"lỗi {exc.problem.code}: {exc.problem.message_vi}", err=True)
@@ -99,7 +107,7 @@ def sign_pdf(
         signed = signer.sign(data, spec)
     except SigningError as exc:
         raise _fail(exc) from None
-    target.write_bytes(signed)
+    _write(target, signed)
     typer.echo(f"signed {source} -> {target} as {'agency' if agency else 'person'} {credential.name}")
 
 
@@ -134,7 +142,7 @@ def sign_package(
         ).sign(data)
     except SigningError as exc:
         raise _fail(exc) from None
-    target.write_bytes(signed)
+    _write(target, signed)
     typer.echo(f"signed {source} -> {target} ({algorithm}) by {credential.name}")
 
 
