@@ -1,0 +1,1 @@
+"""Lienthong tests; they mirror src/lienthong (one package per part)."""

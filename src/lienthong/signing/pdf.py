@@ -48,7 +48,7 @@ from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
 from lienthong.signing.pki import Clock, Credential, utc_now
 from lienthong.signing.report import FileReport, SignatureReport, verdict
-from lienthong.signing.trust import TrustStore, asn1_certificate
+from lienthong.signing.trust import TrustSource, asn1_certificate
 
 # Rescaled to 1000 units per em: pyHanko 0.38 writes glyph widths in font units where PDF
 # expects thousandths of an em, which spreads the letters of 2048-unit fonts apart.
@@ -124,7 +124,7 @@ class DocumentSigner:
         credential: Credential | signers.Signer,
         *,
         timestamper: TimeStamper | None = None,
-        long_term: TrustStore | None = None,
+        long_term: TrustSource | None = None,
         archival: bool = False,
         clock: Clock = utc_now,
     ) -> None:
@@ -296,7 +296,7 @@ for _name in ("pyhanko.sign.validation", "pyhanko.sign.diff_analysis", "pyhanko_
 class PdfVerifier:
     """Verifies every signature of a PDF against a trust store, offline, at the clock's time."""
 
-    def __init__(self, trust: TrustStore, *, clock: Clock = utc_now) -> None:
+    def __init__(self, trust: TrustSource, *, clock: Clock = utc_now) -> None:
         self.trust = trust
         self.clock = clock
 

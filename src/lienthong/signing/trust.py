@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
@@ -25,6 +26,17 @@ CRL_SUFFIXES = frozenset({".crl"})
 _DER = serialization.Encoding.DER
 _PEM_CERT = b"-----BEGIN CERTIFICATE-----"
 _PEM_CRL = b"-----BEGIN X509 CRL-----"
+
+
+class TrustSource(Protocol):
+    """The port verifiers depend on: validation contexts at a moment. ``TrustStore`` (a folder)
+    is one; a store kept in the database or refreshed from the CAs would be another."""
+
+    def validation_context(
+        self, moment: datetime | None = None, *, retroactive: bool = False
+    ) -> ValidationContext:
+        """A fresh context judging certificates at ``moment`` (now when None)."""
+        ...
 
 
 @dataclass(frozen=True)

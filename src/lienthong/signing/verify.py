@@ -29,7 +29,7 @@ from lienthong.signing import problems as P
 from lienthong.signing.pdf import PdfVerifier
 from lienthong.signing.pki import Clock, utc_now
 from lienthong.signing.report import FileReport, SignatureReport
-from lienthong.signing.trust import TrustStore
+from lienthong.signing.trust import TrustSource
 from lienthong.signing.xmldsig import PackageSignatureVerifier
 
 Source = bytes | str | os.PathLike[str]
@@ -41,7 +41,7 @@ class Verifier:
     """One trust store, one clock: verifies PDFs and packages and says which rule each finding breaks."""
 
     def __init__(
-        self, trust: TrustStore, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
+        self, trust: TrustSource, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
     ) -> None:
         self.trust = trust
         # Attachment text spills to temporary files early: verification needs the header and,

@@ -59,7 +59,7 @@ from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
 from lienthong.signing.pki import Clock, Credential, utc_now
 from lienthong.signing.report import SignatureReport, verdict
-from lienthong.signing.trust import TrustStore, asn1_certificate
+from lienthong.signing.trust import TrustSource, asn1_certificate
 
 DS = f"{{{XMLDSIG_NS}}}"
 SIGNATURE_PATH = "edXMLEnvelope/edXMLHeader/Signature"
@@ -189,7 +189,7 @@ class PackageSignatureVerifier:
     """Verifies the XML-DSig of one package against a trust store, at the clock's time."""
 
     def __init__(
-        self, trust: TrustStore, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
+        self, trust: TrustSource, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
     ) -> None:
         self.trust = trust
         self.clock = clock
