@@ -1,1 +1,1 @@
-"""Lienthong tests; they mirror src/lienthong (one package per part)."""
+"""The test suite of Lienthong, mirroring the package layout."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from lienthong.edxml import to_bytes
@@ -12,9 +10,8 @@ from lienthong.signing import problems as P
 from lienthong.signing.report import FileReport
 from lienthong.signing.samples import sample_pdf
 from lienthong.signing.xmldsig import PackageSigner
+from tests.conftest import DOCUMENT_SAMPLES, SAMPLES
 from tests.signing.kit import BINH, RECIPIENT, SigningKit, package
-
-SAMPLES = Path("/work/shared/samples")
 
 
 def verify(kit: SigningKit, data: bytes) -> FileReport:
@@ -82,7 +79,7 @@ def test_invalid_pdf_signature_inside_a_package(kit: SigningKit) -> None:
     assert not report.valid and report.reason == P.REVOKED.code
 
 
-@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("edoc*.edxml")))
+@pytest.mark.parametrize("sample", [p.name for p in DOCUMENT_SAMPLES])
 def test_sample_packages_have_no_valid_signature(kit: SigningKit, sample: str) -> None:
     report = kit.verifier.verify_file(SAMPLES / sample)
     assert not report.valid

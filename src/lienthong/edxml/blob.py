@@ -11,6 +11,7 @@ import base64
 import binascii
 import codecs
 import hashlib
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import IO, Protocol, runtime_checkable
 import pybase64
 
 _WHITESPACE = b" \t\r\n"
+# Characters XML 1.0 cannot carry (a UTF-8 decoder never yields surrogates).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _READ_CHUNK = 1 << 20
 _ENCODE_CHUNK = 3 * (1 << 18)  # a multiple of 3 so every chunk encodes without padding
 _OPEN_IN_MEMORY = 16 << 20
@@ -198,13 +201,21 @@ class Base64Blob:
             yield raw
 
     def iter_base64(self) -> Iterator[str]:
-        """The stored text unchanged, so writing a parsed package back is exact."""
+        """The stored text unchanged, so writing a parsed package back is exact.
+
+        Valid base64 holds only its alphabet and whitespace. Invalid content may hold what XML
+        cannot carry (the splitter lifts attachment text before libxml2 checks its characters):
+        such characters are written as U+FFFD, so the output stays well-formed and the content
+        stays invalid.
+        """
+        clean = self.check() is None
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         for raw in self.iter_raw():
-            yield decoder.decode(raw)
+            text = decoder.decode(raw)
+            yield text if clean else _NOT_XML.sub("\ufffd", text)
         tail = decoder.decode(b"", final=True)
         if tail:
-            yield tail
+            yield tail if clean else _NOT_XML.sub("\ufffd", tail)
 
     def iter_decoded(self) -> Iterator[bytes]:
         base = 0  # bytes of stored text before the current chunk
@@ -226,7 +237,10 @@ class Base64Blob:
                 try:
                     out = pybase64.b64decode(text[:usable], validate=True)
                 except (binascii.Error, ValueError):
-                    raise self._fail(start + _first_bad(text), "not a base64 character") from None
+                    bad = _first_bad(text)
+                    if bad < 0:  # every character is base64's: the '=' padding is in the middle
+                        raise self._fail(start + _after_padding(text), "data after the '=' padding") from None
+                    raise self._fail(start + bad, "not a base64 character") from None
             padded = padded or (usable > 0 and text[usable - 1] == 61)  # '='
             rest = text[usable:]
             if out:
@@ -262,7 +276,16 @@ _ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 
 
 def _first_bad(text: bytes) -> int:
-    return next((i for i, byte in enumerate(text) if byte not in _ALPHABET), 0)
+    """Where the first character outside the base64 alphabet is, or -1."""
+    return next((i for i, byte in enumerate(text) if byte not in _ALPHABET), -1)
+
+
+def _after_padding(text: bytes) -> int:
+    """Where the data after the first run of '=' padding starts."""
+    end = text.find(b"=")
+    while 0 <= end < len(text) and text[end] == 61:  # '='
+        end += 1
+    return max(end, 0)
 
 
 def _equal_content(a: AttachmentData, other: object) -> bool:

@@ -59,19 +59,27 @@ def attrs(element: etree._Element) -> dict[str, str]:
 
 
 @functools.cache
-def _known_places() -> dict[str, tuple[str, ...]]:
-    """Every element name the model knows, with the parents it belongs in."""
+def _known_places() -> dict[str, dict[str, str]]:
+    """Every element name the model knows, with the containers it belongs in.
+
+    A container is keyed by its model class (a wrapper list by the wrapper's name), not by its
+    element name: a document's MessageHeader and a status message's share a name but not their
+    children, so a Timestamp in a document's MessageHeader is misplaced, not unknown. The value
+    is the container's element name as shown to users.
+    """
     from lienthong.edxml import model
 
-    places: dict[str, set[str]] = {}
+    places: dict[str, dict[str, str]] = {}
     for obj in vars(model).values():
         if isinstance(obj, type) and issubclass(obj, Node) and obj is not Node:
             parent = _element_name_of(obj)
+            if obj is model.StatusMessageHeader:
+                parent = "MessageHeader (status)"
             for _, spec in schema(obj):
-                places.setdefault(spec.wrapper or spec.local, set()).add(parent)
+                places.setdefault(spec.wrapper or spec.local, {})[obj.__name__] = parent
                 if spec.wrapper:
-                    places.setdefault(spec.local, set()).add(spec.wrapper)
-    return {k: tuple(sorted(v)) for k, v in places.items()}
+                    places.setdefault(spec.local, {})[spec.wrapper] = spec.wrapper
+    return places
 
 
 def _element_name_of(cls: type[Node]) -> str:
@@ -196,8 +204,10 @@ class TreeReader:
     ) -> None:
         local = local_name(str(child.tag))
         homes = _known_places().get(local)
-        if homes and parent not in homes:
-            self.problems.append(P.MISPLACED(path, element=local, expected=" / ".join(homes)))
+        here = type(container).__name__ if isinstance(container, Node) else parent
+        if homes and here not in homes:
+            expected = " / ".join(sorted(set(homes.values())))
+            self.problems.append(P.MISPLACED(path, element=local, expected=expected))
         else:
             self.problems.append(P.UNKNOWN_ELEMENT(path, element=local))
         self._keep(container, child)

@@ -235,26 +235,68 @@ def _parse_stream(
     )
     local_repairs: list[Problem] = []
     split = True
+    lines = 1  # lines libxml2 has seen (the splitter keeps line breaks), to place a truncation
+    unfinished = False  # the input ended inside an element or an unfinished construct
     try:
         for n, chunk in enumerate(_head_fixups(_chunks(stream, limits), repair, prefixes, local_repairs)):
             if n == 0:
                 split = _ascii_compatible(chunk)
-            parser.feed(splitter.feed(chunk) if split else chunk)
+            fed = splitter.feed(chunk) if split else chunk
+            lines += fed.count(b"\n")
+            parser.feed(fed)
         if split:
-            parser.feed(splitter.finish())
+            unfinished = bool(splitter.stack or splitter.pending)
+            rest = splitter.finish()
+            lines += rest.count(b"\n")
+            parser.feed(rest)
         root = parser.close()
     except SplitterRefusal as refusal:
         raise ParseError(refusal.problem) from None
     except etree.XMLSyntaxError as exc:
         problem = _syntax_problem(exc, parser.error_log)
+        if "Excessive depth" in str(problem.params.get("detail", "")):  # libxml2's own bound (256)
+            problem = P.TOO_DEEP("", limit=limits.max_depth, line=problem.line, column=problem.column)
+        elif unfinished and _is_truncation(problem, lines):
+            problem = P.TRUNCATED(
+                "",
+                detail=problem.params.get("detail") or problem.message_en,
+                line=problem.line,
+                column=problem.column,
+            )
         prefix = problem.params.get("prefix")
         if repair and problem.code == P.UNDECLARED_PREFIX.code and prefix in WELL_KNOWN_PREFIXES:
             raise _RetryWithPrefix(str(prefix), problem) from None
         raise ParseError(problem) from None
     if root.getroottree().docinfo.doctype:  # type: ignore[attr-defined]
         raise ParseError(P.DTD_FORBIDDEN(""))
+    if not split:
+        _check_tree_limits(root, limits)
     repairs[:] = local_repairs
     return _to_message(root, _place_blobs(root, splitter.blobs), repairs)
+
+
+def _check_tree_limits(root: etree._Element, limits: ParseLimits) -> None:
+    """The splitter's limits, checked on the tree when the encoding (UTF-16 …) kept the splitter out.
+
+    libxml2's own limits (depth 256, 10 MB per text node) and ``max_bytes`` bound the parse itself;
+    this gives the same refusals, with the same codes, as for a UTF-8 package.
+    """
+    stack: list[str] = []
+    elements = 0
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        if event == "end":
+            stack.pop()
+            if len(element.tail or "") > limits.max_text and stack:
+                raise ParseError(P.TEXT_TOO_LARGE("/".join(stack), limit=limits.max_text))
+            continue
+        if len(stack) >= limits.max_depth:
+            raise ParseError(P.TOO_DEEP("/".join(stack), limit=limits.max_depth))
+        stack.append(local_name(str(element.tag)))
+        elements += 1
+        if elements > limits.max_elements:
+            raise ParseError(P.TOO_MANY_ELEMENTS("/".join(stack[:-1]), limit=limits.max_elements))
+        if len(element.text or "") > limits.max_text:
+            raise ParseError(P.TEXT_TOO_LARGE("/".join(stack), limit=limits.max_text))
 
 
 def _place_blobs(root: etree._Element, blobs: dict[int, Base64Blob]) -> dict[etree._Element, Base64Blob]:
@@ -272,6 +314,17 @@ def _place_blobs(root: etree._Element, blobs: dict[int, Base64Blob]) -> dict[etr
     return placed
 
 
+def _is_truncation(problem: Problem, last_line: int) -> bool:
+    """An error libxml2 reports on the last line of an input that ended inside an element.
+
+    libxml2 words an early end in many ways ("expected '>'", "Incomplete UTF-8 sequence" …);
+    what they share is that the input stopped with elements still open, where the error is.
+    """
+    if problem.code not in (P.NOT_WELL_FORMED.code, P.BAD_ENCODING.code, P.UNDECLARED_PREFIX.code):
+        return False  # a cut inside a multi-byte character or before a prefix's declaration too
+    return problem.line == last_line and "mismatch" not in str(problem.params.get("detail", ""))
+
+
 def _syntax_problem(exc: etree.XMLSyntaxError, log: etree._ListErrorLog) -> Problem:
     line, column = exc.position if exc.position else (None, None)
     # The first error is the cause; later ones are often its echoes.
@@ -286,7 +339,9 @@ def _syntax_problem(exc: etree.XMLSyntaxError, log: etree._ListErrorLog) -> Prob
     m = _UNDECLARED_RE.search(message)
     if m:
         return P.UNDECLARED_PREFIX("", prefix=m.group(1), line=line, column=column)
-    if "DOCTYPE" in message or "Entity" in message or "entity" in message:
+    # Declarations and their expansion only (a DOCTYPE reaches libxml2 in UTF-16 input); a reference
+    # to an undefined entity or a bare '&' is a plain syntax error.
+    if any(word in message for word in ("DOCTYPE", "ENTITY", "EntityDecl", "PEReference", "amplification")):
         return P.DTD_FORBIDDEN("", line=line, column=column)
     if "encoding" in message.lower() or "UTF-8" in message or "ENCODING" in type_name:
         return P.BAD_ENCODING("", detail=message, line=line, column=column)

@@ -23,6 +23,9 @@ _BLOB_TAG = b"ContentTransferEncoded"
 _ENTITY_RE = re.compile(rb"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _NAMED = {b"amp": b"&", b"lt": b"<", b"gt": b">", b"quot": b'"', b"apos": b"'"}
 _TAG_END_RE = re.compile(rb"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
+# A named reference: without a DTD only the five predefined ones exist. libxml2's push parser
+# fails on any other without saying why ("Document is empty"), so the splitter names it.
+_NAMED_REF_RE = re.compile(rb"&([A-Za-z_:][^\s&;<>\"']*);")
 
 
 class SplitterRefusal(Exception):
@@ -52,6 +55,7 @@ class Splitter:
         self.pending = b""  # an incomplete construct carried to the next chunk
         self.blob: Base64Blob | None = None
         self.entity_tail = b""
+        self.ref_tail = b""  # text ending in a possibly cut reference, checked with the next chunk
 
     def feed(self, chunk: bytes) -> bytes:
         data = self.pending + chunk if self.pending else chunk
@@ -74,9 +78,11 @@ class Splitter:
             lt = data.find(b"<", pos)
             if lt < 0:
                 self._count_text(end - pos)
+                self._check_refs(data[pos:], open_end=True)
                 out.append(data[pos:])
                 break
             self._count_text(lt - pos)
+            self._check_refs(data[pos:lt])
             consumed = self._markup(data, lt)
             if consumed < 0:  # incomplete: wait for more bytes
                 self.pending = data[lt:]
@@ -101,7 +107,10 @@ class Splitter:
         if head.startswith(b"<!--"):
             return _after(data, b"-->", lt + 4)
         if head.startswith(b"<![CDATA["):
-            return _after(data, b"]]>", lt + 9)
+            end = _after(data, b"]]>", lt + 9)
+            if end >= 0 and not self._in_blob_element():  # CDATA is text: it counts against max_text
+                self._count_text(end - lt - 12)
+            return end
         if head.startswith(b"<?"):
             return _after(data, b"?>", lt + 2)
         if head.startswith(b"<!"):
@@ -119,6 +128,8 @@ class Splitter:
             return tag_end
         name = re.match(rb"[^\s/>]*", data[lt + 1 : tag_end]).group(0)  # type: ignore[union-attr]
         local = name.rsplit(b":", 1)[-1]
+        if b"&" in data[lt:tag_end]:
+            self._check_refs(data[lt:tag_end])
         self.elements += 1
         if self.elements > self.limits.max_elements:
             raise SplitterRefusal(P.TOO_MANY_ELEMENTS(self._path(), limit=self.limits.max_elements))
@@ -137,6 +148,35 @@ class Splitter:
         self.text += length
         if self.text + extra > self.limits.max_text:
             raise SplitterRefusal(P.TEXT_TOO_LARGE(self._path(), limit=self.limits.max_text))
+
+    def _check_refs(self, text: bytes, *, open_end: bool = False) -> None:
+        """Refuse named references other than the predefined five (text or a start tag).
+
+        With ``open_end`` the text may go on in the next chunk: a reference cut there is kept
+        and checked with what follows.
+        """
+        if self.ref_tail:
+            text, self.ref_tail = self.ref_tail + text, b""
+        if b"&" not in text:
+            return
+        for m in _NAMED_REF_RE.finditer(text):
+            if m.group(1) not in _NAMED:
+                name = m.group(1).decode("utf-8", "replace")
+                raise SplitterRefusal(
+                    P.NOT_WELL_FORMED(
+                        self._path(),
+                        detail=f"undefined entity &{name}; (without a DTD only &amp; &lt; &gt; "
+                        "&quot; &apos; and character references exist)",
+                    )
+                )
+        if open_end:
+            amp = text.rfind(b"&")
+            if amp >= 0 and b";" not in text[amp:] and len(text) - amp < 64:
+                self.ref_tail = text[amp:]
+
+    def _in_blob_element(self) -> bool:
+        """Inside an attachment's ContentTransferEncoded (whose CDATA the parser adds to the blob)."""
+        return self.stack[-3:] == [*_BLOB_PARENTS, _BLOB_TAG]
 
     def _path(self) -> str:
         return "/".join(s.decode("utf-8", "replace") for s in self.stack)

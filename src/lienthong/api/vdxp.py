@@ -1,0 +1,414 @@
+"""The SDK protocol of today's national hub (VNPT SDKVXP 2.0.1), so existing clients connect unchanged.
+
+Parameters arrive as ``XroadVnpt-*`` headers authenticated by an HMAC-SHA256 over the exact
+``XroadVnpt-sign-header`` bytes; answers are ASCII-only JSON with ``status``/``ErrorCode``/
+``ErrorDesc`` always present and never a null (see shared/docs/vdxp-protocol.md §2-§4).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import select
+
+from lienthong.codes.dates import VIETNAM
+from lienthong.hub import directory
+from lienthong.hub import problems as HP
+from lienthong.hub.directory import SystemRef
+from lienthong.hub.intake import Refused, Upload
+from lienthong.hub.service import Hub, HubError
+from lienthong.problems import LienthongError, Problem
+from lienthong.store.tables import System, SystemAgency
+
+PREFIX = "XroadVnpt-"
+_RECEIVE_STATES = {"pending": "initial", "fetched": "processing", "done": "done", "failed": "fail"}
+
+
+def lossy_hex(digest: bytes) -> str:
+    """The SDK's hash-file form: each byte in hex without zero padding."""
+    return "".join(format(b, "x") for b in digest)
+
+
+def answer(payload: dict[str, Any], status_code: int = 200) -> Response:
+    """ASCII JSON, members that would be null left out."""
+    clean = {k: v for k, v in payload.items() if v is not None}
+    return Response(
+        json.dumps(clean, ensure_ascii=True), status_code=status_code, media_type="application/json"
+    )
+
+
+def ok(**extra: Any) -> Response:
+    return answer({"status": "OK", "ErrorCode": "0", "ErrorDesc": "Success", **extra})
+
+
+def fail(problem: Problem, status_code: int = 200, **extra: Any) -> Response:
+    return answer(
+        {
+            "status": "FAIL",
+            "ErrorCode": HP.sdk_error_code(problem.code),
+            "ErrorDesc": f"{problem.code}: {problem.message_en} / {problem.message_vi}",
+            **extra,
+        },
+        status_code,
+    )
+
+
+class AuthError(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.problem = HP.AUTH_FAILED("", detail=detail)
+
+
+def authenticate(hub: Hub, request: Request) -> tuple[SystemRef, dict[str, str]]:
+    """Check the HMAC and return the system and its signed parameters (names lower-cased)."""
+    headers = request.headers
+    sign = headers.get(f"{PREFIX}sign-header")
+    mac = headers.get(f"{PREFIX}hash-header")
+    if not sign or not mac:
+        raise AuthError("missing XroadVnpt-sign-header or XroadVnpt-hash-header")
+    raw = sign.encode("latin-1")  # undo the server's latin-1 decoding: these are the signed bytes
+    try:
+        signed = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise AuthError("the sign-header is not JSON") from None
+    if not isinstance(signed, dict):
+        raise AuthError("the sign-header is not a JSON object")
+    params = {str(k)[len(PREFIX) :].lower(): str(v) for k, v in signed.items() if str(k).startswith(PREFIX)}
+    system_id = params.get("systemid", "")
+    secret = hub.secret_of(system_id) if system_id else None
+    if secret is None:
+        raise AuthError(f"unknown system '{system_id}'")
+    expected = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, mac.strip().lower()):
+        raise AuthError("the HMAC does not match")
+    # Bind the plain headers to the signed JSON, so a signed set cannot be paired with other headers.
+    for key, value in signed.items():
+        plain = headers.get(str(key))
+        if plain is None or plain.encode("latin-1") != str(value).encode("utf-8"):
+            raise AuthError(f"header {key} differs from the signed value")
+    system = hub.system(system_id)
+    if system is None:
+        raise AuthError(f"unknown system '{system_id}'")
+    return system, params
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M:%S") if moment else None
+
+
+def _recipients(value: str | None) -> list[str]:
+    """The ``to`` parameter is JSON text: ``"X"`` or ``["A","B"]``."""
+    if not value:
+        return []
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return [value.strip()]
+    if isinstance(data, str):
+        return [data.strip()]
+    if isinstance(data, list):
+        return [str(x).strip() for x in data if str(x).strip()]
+    return []
+
+
+async def _read_small_body(request: Request) -> None:
+    """Read the ``{}`` body up front, so a client sending ``Expect: 100-continue`` gets its 100 at once."""
+    if request.url.path.endswith(("/sendEdoc", "/registerAgency")):
+        return  # these stream or read their bodies themselves
+    await request.body()
+
+
+def router(hub: Hub) -> APIRouter:
+    api = APIRouter(tags=["SDK protocol (VDXP)"], dependencies=[Depends(_read_small_body)])
+
+    def guarded(request: Request) -> tuple[SystemRef, dict[str, str]]:
+        system, params = authenticate(hub, request)
+        hub.touch(system)
+        return system, params
+
+    @api.post("/sendEdoc")
+    async def send_edoc(request: Request) -> Response:
+        try:
+            system, params = await anyio.to_thread.run_sync(guarded, request)
+        except AuthError as exc:
+            return fail(exc.problem, DocId="")
+        try:
+            upload = await _stage(hub, request.stream())
+            upload = _match_hash_file(upload, params.get("hash-file"))
+            accepted = await anyio.to_thread.run_sync(
+                lambda: hub.accept(system.system_id, upload, _recipients(params.get("to")))
+            )
+        except Refused as refused:
+            return fail(refused.problem, DocId="")
+        except LienthongError as exc:
+            return fail(exc.problem, DocId="")
+        return ok(DocId=accepted.doc_id)
+
+    @api.post("/getReceivedEdocList")
+    def received(request: Request) -> Response:
+        try:
+            system, params = guarded(request)
+        except AuthError as exc:
+            return fail(exc.problem)
+        kind = params.get("messagetype") or "edoc"
+        items = hub.pending(system, kind if kind in ("edoc", "status") else "edoc")
+        return ok(
+            data=[
+                {
+                    "docId": i.delivery_id,
+                    "serviceType": "eDoc",
+                    "messageType": i.kind,
+                    "created_time": _time(i.created_at),
+                    "updated_time": _time(i.updated_at),
+                    "from": i.sender,
+                    "to": i.recipient,
+                    "status": _RECEIVE_STATES.get(i.state, i.state),
+                    "status_desc": _RECEIVE_STATES.get(i.state, i.state),
+                }
+                for i in items
+            ]
+        )
+
+    @api.post("/getSentEdocList")
+    def sent(request: Request) -> Response:
+        try:
+            system, params = guarded(request)
+        except AuthError as exc:
+            return fail(exc.problem)
+        rows = hub.sent(system, params.get("docid") or None)
+        data = []
+        for r in rows:
+            item = {
+                "serviceType": "eDoc",
+                "messageType": r.kind,
+                "senderDocId": r.doc_id,
+                "receiverDocId": r.delivery_id,
+                "fromCode": r.sender,
+                "toCode": r.recipient,
+                "title": r.subject,
+                "notation": r.notation,
+                "sentTime": _time(r.sent_at),
+                "receivedTime": _time(r.fetched_at),
+                "sendStatus": "fail" if r.state == "undeliverable" else "done",
+                "sendStatusDesc": r.error_code or "Sent",
+                "receiveStatus": r.last_status_code or _RECEIVE_STATES.get(r.state, r.state),
+                "receiveStatusDesc": r.last_status_code or _RECEIVE_STATES.get(r.state, r.state),
+            }
+            data.append({k: v for k, v in item.items() if v is not None})
+        return ok(data=data)
+
+    @api.post("/getEdoc")
+    def get_edoc(request: Request) -> Response:
+        try:
+            system, params = guarded(request)
+            path, _ = hub.fetch(system, params.get("docid", ""))
+        except AuthError as exc:
+            return fail(exc.problem)
+        except HubError as exc:
+            return fail(exc.problem)
+        return ok(data=base64.b64encode(path.read_bytes()).decode("ascii"))
+
+    @api.get("/downloadEdoc")
+    def download(request: Request) -> Response:
+        try:
+            system, params = guarded(request)
+            path, _ = hub.fetch(system, params.get("docid", ""))
+        except (AuthError, HubError):
+            return Response(b"", status_code=404, media_type="application/octet-stream")  # empty: SDK rule
+        return Response(path.read_bytes(), media_type="application/octet-stream")
+
+    @api.post("/updateStatus")
+    def update_status(request: Request) -> Response:
+        try:
+            system, params = guarded(request)
+            hub.ack(system, params.get("docid", ""), params.get("status", ""))
+        except AuthError as exc:
+            return fail(exc.problem)
+        except HubError as exc:
+            return fail(exc.problem)
+        return ok()
+
+    @api.post("/countReceiveEdoc")
+    def count_edoc(request: Request) -> Response:
+        try:
+            system, _ = guarded(request)
+        except AuthError as exc:
+            return fail(exc.problem)
+        return ok(count=hub.count_pending(system, "edoc"))
+
+    @api.post("/countReceiveStatus")
+    def count_status(request: Request) -> Response:
+        try:
+            system, _ = guarded(request)
+        except AuthError as exc:
+            return fail(exc.problem)
+        return ok(count=hub.count_pending(system, "status"))
+
+    @api.post("/getAgenciesList")
+    def agencies(request: Request) -> Response:
+        try:
+            guarded(request)
+        except AuthError as exc:
+            return fail(exc.problem)
+        with hub.read() as s:
+            rows = directory.list_agencies(s)
+        return ok(
+            data=[
+                {
+                    "id": str(a.id),
+                    "pid": a.parent_code or "",
+                    "code": a.code,
+                    "name": a.name,
+                    "mail": a.emails.split(",")[0] if a.emails else "",
+                    "oldCode": a.code if a.legacy else "",
+                }
+                for a in rows
+            ]
+        )
+
+    @api.post("/getAgenciesListQD20")
+    def agencies_qd20(request: Request) -> Response:
+        try:
+            _, params = guarded(request)
+        except AuthError as exc:
+            return fail(exc.problem)
+        level = params.get("level", "")
+        with hub.read() as s:
+            rows = directory.list_agencies(s, level=int(level) if level.isdigit() else None)
+        return ok(
+            data=[
+                {
+                    "id": str(a.id),
+                    "code": a.code,
+                    "name": a.name,
+                    "mail": a.emails.split(",")[0] if a.emails else "",
+                    "code102": a.code,
+                }
+                for a in rows
+                if not a.legacy
+            ]
+        )
+
+    @api.post("/getSynchronizeUnit")
+    def synchronize(request: Request) -> Response:
+        try:
+            _, params = guarded(request)
+        except AuthError as exc:
+            return fail(exc.problem)
+        since = params.get("version", "")
+        with hub.read() as s:
+            rows = directory.list_agencies(s, since_version=int(since) if since.isdigit() else 0)
+            centers = {
+                sa.agency_code: sys_id
+                for sa, sys_id in s.execute(
+                    select(SystemAgency, System.system_id).join(System, SystemAgency.system_pk == System.id)
+                ).all()
+            }
+        return ok(
+            data=[
+                {
+                    "id": str(a.id),
+                    "pid": a.parent_code or "",
+                    "code": a.code,
+                    "name": a.name,
+                    "mail": a.emails.split(",")[0] if a.emails else "",
+                    "version": a.version,
+                    "centerCode": centers.get(a.code, ""),
+                    "deleted": a.state == "removed",
+                    "modifyDate": _time(a.updated_at),
+                    "isAgency": not a.legacy,
+                }
+                for a in rows
+            ]
+        )
+
+    @api.post("/registerAgency")
+    async def register(request: Request) -> Response:
+        try:
+            system, _ = await anyio.to_thread.run_sync(guarded, request)
+        except AuthError as exc:
+            return fail(exc.problem)
+        body = await request.body()
+        try:
+            data = json.loads(body.decode("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except (UnicodeDecodeError, ValueError) as exc:
+            return fail(HP.BAD_REQUEST("", detail=f"the agency data is not JSON: {exc}"))
+        try:
+            await anyio.to_thread.run_sync(lambda: _register(hub, system, data))
+        except LienthongError as exc:
+            return fail(exc.problem)
+        return ok()
+
+    @api.post("/deleteAgency")
+    def delete(request: Request) -> Response:
+        try:
+            system, params = guarded(request)
+        except AuthError as exc:
+            return fail(exc.problem)
+        code = params.get("agencycode", "")
+        if code not in system.agency_codes:
+            return fail(HP.FORBIDDEN("", detail=f"system {system.system_id} does not act for {code}"))
+        try:
+            with hub.write() as s:
+                directory.set_state(s, code, "removed", hub.clock(), actor=system.system_id)
+        except LienthongError as exc:
+            return fail(exc.problem)
+        return ok()
+
+    return api
+
+
+def _register(hub: Hub, system: SystemRef, data: dict[str, Any]) -> None:
+    """A connected system registers one of its units: it must sit under an agency the system serves."""
+    code = str(data.get("code", "")).strip()
+    parent = str(data.get("pcode", "")).strip() or None
+    if parent not in system.agency_codes:
+        raise HubError(HP.FORBIDDEN("", detail=f"the parent {parent} is not served by {system.system_id}"))
+    with hub.write() as s:
+        directory.add_agency(
+            s,
+            directory.AgencyInput(
+                code=code, name=str(data.get("name", "")), parent=parent, emails=(str(data.get("mail", "")),)
+            ),
+            hub.clock(),
+            actor=system.system_id,
+        )
+        row = s.get(System, system.id)
+        assert row is not None
+        row.agencies.append(SystemAgency(agency_code=code))
+    hub.forget_cached()  # the system now acts for the new unit too
+
+
+async def _stage(hub: Hub, chunks: AsyncIterator[bytes]) -> Upload:
+    """Stream the body to a staging file as it arrives (never held whole in memory)."""
+    stager = hub.stager()
+    try:
+        async for chunk in chunks:
+            stager.write(chunk)
+    except BaseException:
+        stager.abort()
+        raise
+    return stager.finish()
+
+
+def _match_hash_file(upload: Upload, hash_file: str | None) -> Upload:
+    """Drop the SDK's trailing CRLF, choosing by ``hash-file`` whether it is the SDK's or the file's."""
+    if hash_file is None:
+        return upload.drop_crlf() if upload.sha256_without_crlf else upload
+    wanted = hash_file.strip().lower()
+    if upload.sha256_without_crlf and lossy_hex(bytes.fromhex(upload.sha256_without_crlf)) == wanted:
+        return upload.drop_crlf()
+    if lossy_hex(bytes.fromhex(upload.sha256)) == wanted:
+        return upload
+    upload.path.unlink(missing_ok=True)
+    raise Refused(HP.INTEGRITY("", detail="the body does not match XroadVnpt-hash-file"))

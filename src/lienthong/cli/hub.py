@@ -1,0 +1,278 @@
+"""``lienthong hub``: run the national hub and administer its directory, systems and audit log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lienthong.hub import directory
+from lienthong.hub.config import HubConfig, Policy
+from lienthong.hub.service import Hub
+from lienthong.problems import LienthongError
+
+app = typer.Typer(help="The national hub (Trục liên thông văn bản quốc gia).", no_args_is_help=True)
+agency_app = typer.Typer(help="The agency directory.", no_args_is_help=True)
+system_app = typer.Typer(help="Connected systems (SDK systemid + secret, API tokens).", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(agency_app, name="agency")
+app.add_typer(system_app, name="system")
+app.add_typer(audit_app, name="audit")
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (env LIENTHONG_HUB_DB).")]
+DirOpt = Annotated[str | None, typer.Option("--data-dir", help="Data folder (env LIENTHONG_DATA_DIR).")]
+
+
+def _hub(db: str | None, data_dir: str | None, **kwargs: object) -> Hub:
+    return Hub(HubConfig.from_env(db, data_dir, **kwargs))
+
+
+def _die(exc: LienthongError) -> None:
+    p = exc.problem
+    typer.echo(f"{p.code}: {p.message_vi} / {p.message_en}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve(
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8400, help="Port to listen on."),
+    policy: Policy = typer.Option(
+        Policy.DEFAULT, help="default: deliver and report; strict: refuse every error."
+    ),
+    sdk_prefix: str = typer.Option("", help="Path prefix for the SDK protocol endpoints."),
+    max_package_mb: int = typer.Option(100, help="Largest package accepted, in MB."),
+) -> None:
+    """Run the hub: migrations are applied on start."""
+    import uvicorn
+
+    from lienthong.api.app import create_app
+
+    hub = _hub(db, data_dir, policy=policy, max_package_bytes=max_package_mb << 20)
+    typer.echo(f"Lienthong hub on http://{host}:{port} (database {hub.engine.url.render_as_string()})")
+    uvicorn.run(create_app(hub, sdk_prefix), host=host, port=port, log_level="info")
+
+
+@agency_app.command("add")
+def agency_add(
+    code: str,
+    name: str = typer.Option(..., "--name"),
+    parent: str | None = typer.Option(None, "--parent", help="Parent code (default: derived from the code)."),
+    email: list[str] = typer.Option([], "--email", help="Contact address (repeatable)."),
+    legacy: bool = typer.Option(False, "--legacy", help="Register a non-Decision-20 code explicitly."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Add an agency to the directory."""
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            a = directory.add_agency(
+                s, directory.AgencyInput(code, name, parent, tuple(email), legacy), hub.clock()
+            )
+            typer.echo(f"added {a.code} {a.name} (level {a.level or '-'}, parent {a.parent_code or '-'})")
+    except LienthongError as exc:
+        _die(exc)
+
+
+@agency_app.command("list")
+def agency_list(
+    level: int | None = typer.Option(None, help="Only this level (1-4)."),
+    as_json: bool = typer.Option(False, "--json"),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """List the directory."""
+    hub = _hub(db, data_dir)
+    with hub.read() as s:
+        rows = directory.list_agencies(s, level=level, include_removed=True)
+        data = [
+            {
+                "code": a.code,
+                "name": a.name,
+                "parent": a.parent_code,
+                "level": a.level,
+                "legacy": a.legacy,
+                "state": a.state,
+                "emails": a.emails,
+            }
+            for a in rows
+        ]
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table("code", "name", "parent", "level", "state", "legacy")
+    for a in data:
+        table.add_row(
+            str(a["code"]),
+            str(a["name"]),
+            str(a["parent"] or ""),
+            str(a["level"] or ""),
+            str(a["state"]),
+            "yes" if a["legacy"] else "",
+        )
+    Console().print(table)
+
+
+@agency_app.command("show")
+def agency_show(code: str, db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Show one agency."""
+    hub = _hub(db, data_dir)
+    try:
+        with hub.read() as s:
+            a = directory.get_agency(s, code)
+            for key in (
+                "code",
+                "name",
+                "parent_code",
+                "level",
+                "legacy",
+                "state",
+                "emails",
+                "version",
+                "last_contact_at",
+            ):
+                typer.echo(f"{key}: {getattr(a, key)}")
+    except LienthongError as exc:
+        _die(exc)
+
+
+def _set_state(code: str, state: str, db: str | None, data_dir: str | None) -> None:
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            directory.set_state(s, code, state, hub.clock())
+        typer.echo(f"{code}: {state}")
+    except LienthongError as exc:
+        _die(exc)
+
+
+@agency_app.command("suspend")
+def agency_suspend(code: str, db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Suspend an agency: it can neither send nor receive."""
+    _set_state(code, "suspended", db, data_dir)
+
+
+@agency_app.command("resume")
+def agency_resume(code: str, db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Make a suspended agency active again."""
+    _set_state(code, "active", db, data_dir)
+
+
+@agency_app.command("remove")
+def agency_remove(code: str, db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Remove an agency from the directory (kept for history, listed as deleted to sync clients)."""
+    _set_state(code, "removed", db, data_dir)
+
+
+@agency_app.command("import")
+def agency_import(file: Path, db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Import agencies from CSV (code,name,parent,emails,legacy) or JSON; existing codes are skipped."""
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            added, skipped = directory.import_agencies(s, file, hub.clock())
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"imported {added} agencies, skipped {skipped} already present or without a code")
+
+
+@system_app.command("add")
+def system_add(
+    system_id: str,
+    agency: list[str] = typer.Option(..., "--agency", help="An agency this system acts for (repeatable)."),
+    secret: str | None = typer.Option(None, "--secret", help="The SDK secret (generated when absent)."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Register a connected system; prints a generated secret once."""
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            _, value = directory.add_system(s, hub.keys, system_id, agency, hub.clock(), secret)
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"system {system_id} acts for {', '.join(agency)}")
+    if secret is None:
+        typer.echo(f"secret (shown once): {value}")
+
+
+@system_app.command("list")
+def system_list(db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """List connected systems and the agencies they act for."""
+    from sqlalchemy import select
+
+    from lienthong.store.tables import System
+
+    hub = _hub(db, data_dir)
+    table = Table("system id", "agencies", "state", "last contact")
+    with hub.read() as s:
+        for system in s.execute(select(System).order_by(System.system_id)).scalars():
+            table.add_row(
+                system.system_id,
+                ", ".join(system.agency_codes),
+                system.state,
+                str(system.last_contact_at or ""),
+            )
+    Console().print(table)
+
+
+@system_app.command("rotate-secret")
+def system_rotate(
+    system_id: str,
+    secret: str | None = typer.Option(None, "--secret"),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Give a system a new SDK secret (printed once when generated)."""
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            value = directory.rotate_secret(s, hub.keys, system_id, hub.clock(), secret)
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"new secret (shown once): {value}" if secret is None else "secret changed")
+
+
+@system_app.command("remove")
+def system_remove(system_id: str, db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Remove a connected system (its agencies stay in the directory)."""
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            directory.remove_system(s, system_id, hub.clock())
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"removed {system_id}")
+
+
+@system_app.command("token")
+def system_token(
+    system_id: str, label: str = typer.Option("", "--label"), db: DbOpt = None, data_dir: DirOpt = None
+) -> None:
+    """Issue a JSON-API bearer token for a system (printed once; only its hash is kept)."""
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            token = directory.issue_token(s, system_id, hub.clock(), label)
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(token)
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Check the audit chain; exit 1 and name the first broken entry if it was altered."""
+    hub = _hub(db, data_dir)
+    report = hub.verify_audit()
+    if report.ok:
+        typer.echo(f"audit chain intact: {report.entries} entries")
+        return
+    typer.echo(f"audit chain BROKEN at entry {report.first_broken}: {report.reason}", err=True)
+    raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""The national hub: directory, intake, delivery, status routing, audit and receipts."""

@@ -1,0 +1,512 @@
+"""Accepting a package: parse and check once, refuse only what cannot be delivered, store, fan out.
+
+The expensive part (parsing, validation, attachment digests) runs outside any transaction; the
+short write transaction then checks duplicates, stores rows, creates one delivery per recipient,
+applies revocations and replacements, routes statuses, and appends the audit entries.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lienthong.codes.dates import parse_date
+from lienthong.codes.notation import Notation
+from lienthong.edxml import (
+    DEFAULT_LIMITS,
+    DocumentMessage,
+    Message,
+    ParseError,
+    ParseLimits,
+    StatusMessage,
+    parse,
+)
+from lienthong.edxml import problems as EP
+from lienthong.edxml.validate import STATUS_CODES, validate
+from lienthong.hub import audit
+from lienthong.hub import problems as HP
+from lienthong.hub.config import Policy
+from lienthong.hub.directory import SystemRef
+from lienthong.problems import LienthongError, Problem
+from lienthong.store.tables import Agency, Delivery, Package, StatusEvent
+
+# Under the default policy these still refuse: the package could not be delivered intact.
+_INTEGRITY = frozenset({EP.BAD_BASE64.code, EP.ATTACHMENT_MISMATCH.code, EP.DUPLICATE_CONTENT_ID.code})
+_UNROUTABLE = frozenset({EP.NO_RECIPIENT.code, EP.UNKNOWN_STATUS.code})
+
+
+class Refused(LienthongError):
+    """The hub refuses the package; ``original`` names the package a duplicate repeats."""
+
+    def __init__(self, problem: Problem, original: str | None = None, sender: str | None = None) -> None:
+        super().__init__(problem)
+        self.original = original
+        self.sender = sender
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    recipient: str
+    delivery_id: str | None
+    state: str
+    problem: Problem | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"recipient": self.recipient, "state": self.state}
+        if self.delivery_id:
+            out["delivery_id"] = self.delivery_id
+        if self.problem is not None:
+            out["error"] = self.problem.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class Accepted:
+    doc_id: str
+    kind: str
+    sender: str
+    sha256: str
+    size: int
+    accepted_at: datetime
+    repeat: bool = False
+    deliveries: list[DeliveryOutcome] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notified: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A request body already streamed to a staging file and hashed."""
+
+    path: Path
+    sha256: str
+    size: int
+    sha256_without_crlf: str | None = None  # when the body ends with CRLF: the digest without it
+
+    def drop_crlf(self) -> Upload:
+        """The SDK appends one CRLF to the file it sends: cut it off the staged file."""
+        assert self.sha256_without_crlf is not None
+        with self.path.open("rb+") as fh:
+            fh.truncate(self.size - 2)
+        return Upload(self.path, self.sha256_without_crlf, self.size - 2)
+
+
+@dataclass
+class Prepared:
+    """What parsing and checking found, before anything is written."""
+
+    message: Message
+    sender: str
+    recipients: list[str]
+    problems: list[Problem]
+    document_id: str | None
+    notation_key: str | None
+    notation: str | None
+    business_type: int
+    targets: list[str]
+    status_code: str | None
+    subject: str | None
+    priority: int
+
+
+def prepare(
+    upload: Upload,
+    system: SystemRef,
+    policy: Policy,
+    extra_to: list[str],
+    max_recipients: int,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> Prepared:
+    """Parse, authorise the sender, validate and decide what the package is. Raises Refused."""
+    try:
+        message = parse(upload.path, limits=limits)
+    except ParseError as exc:
+        p = exc.problem
+        detail = p.message_en + (f" (line {p.line}, column {p.column})" if p.line else "")
+        raise Refused(HP.MALFORMED("", code=p.code, detail=detail)) from None
+    header = message.header
+    sender = (header.from_.organ_id or "").strip() if header and header.from_ else ""
+    if not sender:
+        raise Refused(HP.NOT_ROUTABLE("MessageHeader/From/OrganId", detail="the package names no sender"))
+    if sender not in system.agency_codes:
+        raise Refused(
+            HP.SENDER_NOT_ALLOWED("MessageHeader/From/OrganId", sender=sender, system=system.system_id)
+        )
+    found = validate(message)
+    errors = [p for p in found if p.is_error]
+    integrity = [p for p in errors if p.code in _INTEGRITY]
+    if integrity:
+        raise Refused(HP.INTEGRITY(integrity[0].path, detail=integrity[0].message_en), sender=sender)
+    unroutable = [p for p in errors if p.code in _UNROUTABLE]
+    if unroutable:
+        raise Refused(HP.NOT_ROUTABLE(unroutable[0].path, detail=unroutable[0].message_en), sender=sender)
+    if policy is Policy.STRICT and errors:
+        detail = "; ".join(f"{p.code} at {p.path}" for p in errors[:10])
+        raise Refused(HP.POLICY_REFUSED(errors[0].path, detail=detail), sender=sender)
+
+    if isinstance(message, StatusMessage):
+        return _prepare_status(message, sender, found)
+    assert isinstance(message, DocumentMessage) and header is not None
+    h = message.header
+    assert h is not None
+    recipients: list[str] = []
+    for code in [(t.organ_id or "").strip() for t in h.to] + [c.strip() for c in extra_to]:
+        if code and code not in recipients:
+            recipients.append(code)
+    if not recipients:
+        raise Refused(
+            HP.NOT_ROUTABLE("MessageHeader/To", detail="the package names no recipient"), sender=sender
+        )
+    if len(recipients) > max_recipients:
+        raise Refused(HP.TOO_MANY_RECIPIENTS("MessageHeader/To", count=len(recipients), limit=max_recipients))
+    business = message.business
+    business_type = _int((business.bussiness_doc_type if business else None) or "0", 0)
+    targets = [(rf.document_id or "").strip() for rf in h.response_for]
+    if business is not None:
+        targets.append((business.document_id or "").strip())
+        targets.extend((r.document_id or "").strip() for r in business.replacement_info_list or [])
+    notation, notation_key = _notation_key(sender, h.code, h.promulgation_info)
+    priority = _int(h.other_info.priority if h.other_info else None, 0)
+    return Prepared(
+        message=message,
+        sender=sender,
+        recipients=recipients,
+        problems=found,
+        document_id=(h.document_id or "").strip() or None,
+        notation_key=notation_key,
+        notation=notation,
+        business_type=business_type,
+        targets=[t for t in targets if t],
+        status_code=None,
+        subject=h.subject,
+        priority=priority,
+    )
+
+
+def _prepare_status(message: StatusMessage, sender: str, found: list[Problem]) -> Prepared:
+    h = message.header
+    assert h is not None
+    rf = h.response_for
+    original_sender = (rf.organ_id or "").strip() if rf else ""
+    document_id = (rf.document_id or "").strip() if rf else ""
+    code = (h.status_code or "").strip()
+    if not original_sender or not document_id:
+        raise Refused(
+            HP.NOT_ROUTABLE(
+                "MessageHeader/ResponseFor", detail="a status must name the document and its sender"
+            ),
+            sender=sender,
+        )
+    if code not in STATUS_CODES:
+        raise Refused(
+            HP.NOT_ROUTABLE("MessageHeader/StatusCode", detail=f"unknown status '{code}'"), sender=sender
+        )
+    return Prepared(
+        message=message,
+        sender=sender,
+        recipients=[original_sender],
+        problems=found,
+        document_id=document_id,
+        notation_key=None,
+        notation=None,
+        business_type=0,
+        targets=[document_id],
+        status_code=code,
+        subject=h.description,
+        priority=0,
+    )
+
+
+def _int(value: str | None, default: int) -> int:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else default
+
+
+def _notation_key(sender: str, code: Any, info: Any) -> tuple[str | None, str | None]:
+    """``issuer|year|number/notation`` for Decree 30's "one number per issuer per year"."""
+    if code is None or not code.code_number or not code.code_notation:
+        return None, None
+    try:
+        notation = Notation.from_parts(code.code_number, code.code_notation)
+    except ValueError:
+        return f"{code.code_number}/{code.code_notation}", None
+    year = ""
+    if info is not None and info.promulgation_date:
+        try:
+            year = str(parse_date(info.promulgation_date).year)
+        except ValueError:
+            return str(notation), None
+    if not year:
+        return str(notation), None
+    return str(notation), f"{sender}|{year}|{int(notation.number)}/{notation.notation}"
+
+
+# --- the write transaction -----------------------------------------------------------------------
+
+
+def commit(
+    session: Session,
+    prepared: Prepared,
+    upload: Upload,
+    blob_key: str,
+    system: SystemRef,
+    now: datetime,
+) -> Accepted:
+    """Duplicate checks and every row of an accepted package, inside one transaction."""
+    # Plain column lookups first (cheap); the ORM object only when it is a repeat.
+    repeat_id = session.execute(
+        select(Package.id).where(Package.sender_code == prepared.sender, Package.sha256 == upload.sha256)
+    ).scalar_one_or_none()
+    if repeat_id is not None:
+        repeat = session.get_one(Package, repeat_id)
+        # A blind retry of the same bytes: success with the original id, nothing delivered twice.
+        repeat.repeat_count += 1
+        audit.append(
+            session, now, system.system_id, "package.repeat", repeat.doc_id, {"sha256": upload.sha256}
+        )
+        return Accepted(
+            doc_id=repeat.doc_id,
+            kind=repeat.kind,
+            sender=prepared.sender,
+            sha256=upload.sha256,
+            size=upload.size,
+            accepted_at=repeat.received_at,
+            repeat=True,
+            deliveries=[DeliveryOutcome(d.recipient_code, d.delivery_id, d.state) for d in repeat.deliveries],
+            problems=json_problems(repeat.problems_json),
+        )
+    codes = [prepared.sender, *prepared.recipients]
+    rows = session.execute(select(Agency.code, Agency.state).where(Agency.code.in_(codes))).all()
+    states = {code: state for code, state in rows}
+    if states.get(prepared.sender) != "active":
+        raise Refused(HP.SENDER_SUSPENDED("", sender=prepared.sender), sender=prepared.sender)
+    kind = "status" if isinstance(prepared.message, StatusMessage) else "edoc"
+    answered: Delivery | None = None
+    if kind == "edoc" and prepared.business_type == 0:
+        _check_duplicates(session, prepared)
+    if kind == "status":
+        answered = _answered_delivery(session, prepared)
+
+    package = Package(
+        doc_id=str(uuid.uuid4()),
+        kind=kind,
+        sender_code=prepared.sender,
+        system_id=system.system_id,
+        sha256=upload.sha256,
+        size=upload.size,
+        blob_key=blob_key,
+        document_id=prepared.document_id,
+        notation_key=prepared.notation_key,
+        notation=prepared.notation,
+        business_type=prepared.business_type,
+        target_document_id=prepared.targets[0] if prepared.targets else None,
+        status_code=prepared.status_code,
+        answers_package_id=answered.package_id if answered else None,
+        subject=(prepared.subject or "")[:2000] or None,
+        priority=prepared.priority,
+        problems_json=json.dumps([p.to_dict() for p in prepared.problems], ensure_ascii=False),
+        problem_count=sum(1 for p in prepared.problems if p.severity.value != "info"),
+        received_at=now,
+    )
+    session.add(package)
+    session.flush()
+    audit.append(
+        session,
+        now,
+        system.system_id,
+        "package.accept",
+        package.doc_id,
+        {
+            "kind": kind,
+            "sender": prepared.sender,
+            "sha256": upload.sha256,
+            "size": upload.size,
+            "problems": package.problem_count,
+        },
+    )
+    outcomes = [_deliver(session, package, code, states.get(code), now) for code in prepared.recipients]
+    if kind == "edoc" and prepared.business_type in (1, 2, 3):
+        _supersede(session, package, prepared, now)
+    if answered is not None:
+        answered.last_status_code = prepared.status_code
+        answered.last_status_at = now
+        session.add(
+            StatusEvent(
+                delivery_pk=answered.id,
+                status_package_id=package.id,
+                status_code=prepared.status_code or "",
+                description=prepared.subject,
+                at=now,
+            )
+        )
+        audit.append(
+            session,
+            now,
+            system.system_id,
+            "status.route",
+            answered.delivery_id,
+            {"status": prepared.status_code},
+        )
+    return Accepted(
+        doc_id=package.doc_id,
+        kind=kind,
+        sender=prepared.sender,
+        sha256=upload.sha256,
+        size=upload.size,
+        accepted_at=now,
+        deliveries=outcomes,
+        problems=prepared.problems,
+        notified=[o.recipient for o in outcomes if o.state == "pending"],
+    )
+
+
+def _check_duplicates(session: Session, prepared: Prepared) -> None:
+    if prepared.document_id:
+        other = session.execute(
+            select(Package.doc_id)
+            .where(
+                Package.sender_code == prepared.sender,
+                Package.document_id == prepared.document_id,
+                Package.kind == "edoc",
+                Package.business_type == 0,
+            )
+            .limit(1)
+        ).scalar_one_or_none()
+        if other is not None:
+            raise Refused(
+                HP.DUPLICATE_DOCUMENT_ID(
+                    "MessageHeader/DocumentId", document_id=prepared.document_id, original=other
+                ),
+                original=other,
+                sender=prepared.sender,
+            )
+    if prepared.notation_key:
+        found = session.execute(
+            select(Package.doc_id)
+            .where(
+                Package.notation_key == prepared.notation_key,
+                Package.kind == "edoc",
+                Package.business_type == 0,
+            )
+            .limit(1)
+        ).scalar_one_or_none()
+        if found is not None:
+            issuer, year, notation = prepared.notation_key.split("|", 2)
+            raise Refused(
+                HP.DUPLICATE_NOTATION(
+                    "MessageHeader/Code", notation=notation, issuer=issuer, year=year, original=found
+                ),
+                original=found,
+                sender=prepared.sender,
+            )
+
+
+def _answered_delivery(session: Session, prepared: Prepared) -> Delivery:
+    """The delivery a status answers: the document must have been delivered to the status's sender."""
+    original_sender = prepared.recipients[0]
+    delivery = session.execute(
+        select(Delivery)
+        .join(Package, Delivery.package_id == Package.id)
+        .where(
+            Package.kind == "edoc",
+            Package.sender_code == original_sender,
+            Package.document_id == prepared.document_id,
+            Delivery.recipient_code == prepared.sender,
+            Delivery.state != "undeliverable",
+        )
+        .order_by(Package.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if delivery is None:
+        raise Refused(
+            HP.STATUS_NOT_DELIVERED(
+                "MessageHeader/ResponseFor/DocumentId",
+                document_id=prepared.document_id,
+                agency=prepared.sender,
+            ),
+            sender=prepared.sender,
+        )
+    return delivery
+
+
+def _deliver(
+    session: Session, package: Package, code: str, state: str | None, now: datetime
+) -> DeliveryOutcome:
+    problem: Problem | None = None
+    if state is None:
+        problem = HP.UNKNOWN_RECIPIENT("MessageHeader/To/OrganId", code=code)
+    elif state != "active":
+        problem = HP.RECIPIENT_SUSPENDED("MessageHeader/To/OrganId", code=code)
+    delivery = Delivery(
+        delivery_id=str(uuid.uuid4()),
+        package_id=package.id,
+        recipient_code=code,
+        kind=package.kind,
+        state="undeliverable" if problem else "pending",
+        error_code=problem.code if problem else None,
+        error_text=problem.message_en if problem else None,
+        created_at=now,
+    )
+    session.add(delivery)
+    audit.append(
+        session,
+        now,
+        "hub",
+        "delivery.fail" if problem else "delivery.create",
+        delivery.delivery_id,
+        {"package": package.doc_id, "recipient": code, "error": problem.code if problem else None},
+    )
+    return DeliveryOutcome(code, delivery.delivery_id, delivery.state, problem)
+
+
+def _supersede(session: Session, package: Package, prepared: Prepared, now: datetime) -> None:
+    """A revocation, update or replacement withdraws the original's copies nobody has fetched yet."""
+    if not prepared.targets:
+        return
+    originals = session.execute(
+        select(Package).where(
+            Package.sender_code == prepared.sender,
+            Package.document_id.in_(prepared.targets),
+            Package.kind == "edoc",
+            Package.id != package.id,
+        )
+    ).scalars()
+    for original in originals:
+        for d in original.deliveries:
+            if d.recipient_code in prepared.recipients and d.state == "pending":
+                d.state = "withdrawn"
+                d.superseded_by = package.id
+                audit.append(
+                    session,
+                    now,
+                    "hub",
+                    "delivery.withdraw",
+                    d.delivery_id,
+                    {"by": package.doc_id, "business_type": prepared.business_type},
+                )
+
+
+def json_problems(text: str) -> list[Problem]:
+    from lienthong.problems import Severity
+
+    out = []
+    for item in json.loads(text or "[]"):
+        out.append(
+            Problem(
+                code=item["code"],
+                severity=Severity(item["severity"]),
+                path=item.get("path", ""),
+                message_vi=item.get("message_vi", ""),
+                message_en=item.get("message_en", ""),
+                line=item.get("line"),
+                column=item.get("column"),
+            )
+        )
+    return out

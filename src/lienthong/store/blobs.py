@@ -1,0 +1,112 @@
+"""Content-addressed storage of package bodies: a port, and the local-folder implementation.
+
+A body is written to a temporary file, fsynced, then renamed to its SHA-256 name and the folder
+fsynced, all before the database commit that refers to it, so a committed package always has its
+bytes. A shared disk or an S3-compatible store can implement the same port.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Protocol
+
+
+class BlobStore(Protocol):
+    """Where package bodies live, addressed by their SHA-256."""
+
+    def put_file(self, path: Path, sha256: str) -> str:
+        """Move a fully written, hashed temporary file into the store; return its key."""
+        ...
+
+    def open(self, key: str) -> IO[bytes]: ...
+
+    def size(self, key: str) -> int: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    @contextmanager
+    def staging(self) -> Iterator[tuple[IO[bytes], Path]]:
+        """A temporary file on the same device, for streaming an upload into."""
+        ...
+
+    def check_writable(self) -> None:
+        """Raise OSError if the store cannot take a new body now."""
+        ...
+
+
+class FileBlobStore:
+    """Bodies as files under ``root/aa/bb/<sha256>``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.tmp = self.root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError(f"not a blob key: {key!r}")
+        return self.root / key[:2] / key[2:4] / key
+
+    def put_file(self, path: Path, sha256: str) -> str:
+        target = self._path(sha256)
+        if target.exists():
+            path.unlink(missing_ok=True)  # identical content already stored
+            return sha256
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(path, target)
+        _fsync_dir(target.parent)
+        return sha256
+
+    def put_bytes(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        with self.staging() as (fh, path):
+            fh.write(data)
+            fh.flush()
+        return self.put_file(path, digest)
+
+    def open(self, key: str) -> IO[bytes]:
+        return self._path(key).open("rb")
+
+    def read(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def size(self, key: str) -> int:
+        return self._path(key).stat().st_size
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    @contextmanager
+    def staging(self) -> Iterator[tuple[IO[bytes], Path]]:
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                yield fh, path
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+
+    def check_writable(self) -> None:
+        probe = self.tmp / ".probe"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,201 @@
+"""The hub's tables (SQLAlchemy 2 declarative). Every state change is a row; nothing lives only in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Agency(Base):
+    """An agency of the directory (Decision-20 code, or a legacy code registered as such)."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    parent_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    level: Mapped[int | None] = mapped_column(Integer)
+    legacy: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active, suspended, removed
+    emails: Mapped[str] = mapped_column(Text, default="")  # comma-separated contact addresses
+    certificate_pem: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(BigInteger, index=True)  # directory version of last change
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class System(Base):
+    """A connected system (the SDK's ``systemid``) acting for one or more agencies."""
+
+    __tablename__ = "systems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    system_id: Mapped[str] = mapped_column(String(128), unique=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    agencies: Mapped[list[SystemAgency]] = relationship(
+        back_populates="system", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def agency_codes(self) -> list[str]:
+        return [a.agency_code for a in self.agencies]
+
+
+class SystemAgency(Base):
+    __tablename__ = "system_agencies"
+
+    system_pk: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"), primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    system: Mapped[System] = relationship(back_populates="agencies")
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API, kept only as its SHA-256."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    system_pk: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Package(Base):
+    """One accepted package (a document or a status message), stored once."""
+
+    __tablename__ = "packages"
+    __table_args__ = (
+        Index("ix_packages_sender_sha", "sender_code", "sha256"),
+        Index("ix_packages_sender_docid", "sender_code", "document_id"),
+        Index("ix_packages_notation", "notation_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(64), unique=True)  # the id the sender is given
+    kind: Mapped[str] = mapped_column(String(8))  # edoc | status
+    sender_code: Mapped[str] = mapped_column(String(64))
+    system_id: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    blob_key: Mapped[str] = mapped_column(String(64))
+    document_id: Mapped[str | None] = mapped_column(String(300))  # edXML DocumentId
+    notation_key: Mapped[str | None] = mapped_column(String(300))  # issuer|year|number/notation
+    business_type: Mapped[int] = mapped_column(Integer, default=0)
+    target_document_id: Mapped[str | None] = mapped_column(String(300))
+    status_code: Mapped[str | None] = mapped_column(String(4))
+    answers_package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
+    subject: Mapped[str | None] = mapped_column(Text)
+    notation: Mapped[str | None] = mapped_column(String(100))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    problems_json: Mapped[str] = mapped_column(Text, default="[]")
+    problem_count: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="package", lazy="selectin", foreign_keys="Delivery.package_id"
+    )
+
+
+class Delivery(Base):
+    """One recipient's copy of a package: pending, fetched, acknowledged, answered."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("package_id", "recipient_code"),
+        Index("ix_deliveries_inbox", "recipient_code", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(64), unique=True)  # the id the recipient sees
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), index=True)
+    recipient_code: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    # pending -> fetched -> done | failed ; undeliverable ; withdrawn (revoked/replaced before fetch)
+    state: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fetch_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[str | None] = mapped_column(String(4))
+    last_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
+    package: Mapped[Package] = relationship(back_populates="deliveries", foreign_keys=[package_id])
+
+
+class StatusEvent(Base):
+    """A status reply recorded against the delivery it answers (the sender's tracking history)."""
+
+    __tablename__ = "status_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_pk: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    status_package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"))
+    status_code: Mapped[str] = mapped_column(String(4))
+    description: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Refusal(Base):
+    """A package the hub refused: kept for the sender's report (the body is not stored)."""
+
+    __tablename__ = "refusals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    system_id: Mapped[str] = mapped_column(String(128), index=True)
+    sender_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuditEntry(Base):
+    """One line of the hash-chained audit log."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(300))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Counter(Base):
+    """Named counters kept in the database (the directory version, the audit head)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(String(128), default="")

@@ -1,0 +1,1 @@
+"""Tests of lienthong.codes: agency codes, document types, number/notation, DocumentId."""

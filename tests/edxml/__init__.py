@@ -1,0 +1,1 @@
+"""Tests of lienthong.edxml: parser, writer, validation, builder, attachment content."""
