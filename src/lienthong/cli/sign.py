@@ -6,6 +6,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,19 +14,12 @@ from rich.console import Console
 from lienthong.problems import Problem, Severity
 from lienthong.signing import problems as P
 from lienthong.signing.errors import SigningError
-from lienthong.signing.pdf import (
-    DocumentSigner,
-    PdfSignSpec,
-    Role,
-    StampSpec,
-    local_timestamper,
-    vietnam_time,
-)
-from lienthong.signing.pki import load_credential
-from lienthong.signing.report import FileReport
-from lienthong.signing.trust import load_trust_store
-from lienthong.signing.verify import Verifier
-from lienthong.signing.xmldsig import PackageSigner, PackageSignSpec
+
+if TYPE_CHECKING:
+    from lienthong.signing.report import FileReport
+
+# pyHanko and signxml take ~0.4 s to import: commands import them when they run, so other
+# ``lienthong`` commands do not pay for them.
 
 app = typer.Typer(help="Sign PDF documents (PAdES) and edXML packages (XML-DSig).", no_args_is_help=True)
 
@@ -86,6 +80,10 @@ def sign_pdf(
     archival: bool = typer.Option(False, "--archival", help="Add a document time-stamp (PAdES-B-LTA)."),
 ) -> None:
     """Sign a PDF with a visible Decree-30 stamp (person: name, position, time; agency: number, time)."""
+    from lienthong.signing.pdf import DocumentSigner, PdfSignSpec, Role, StampSpec, local_timestamper
+    from lienthong.signing.pki import load_credential
+    from lienthong.signing.trust import load_trust_store
+
     try:
         credential = load_credential(key, cert, _password(password_env))
         timestamper = local_timestamper(load_credential(tsa_key, tsa_cert)) if tsa_key else None
@@ -130,6 +128,9 @@ def sign_package(
     ),
 ) -> None:
     """Sign an edXML package with an enveloped XML-DSig (replacing a placeholder Signature)."""
+    from lienthong.signing.pki import load_credential
+    from lienthong.signing.xmldsig import PackageSigner, PackageSignSpec
+
     try:
         credential = load_credential(key, cert, _password(password_env))
         try:
@@ -157,6 +158,9 @@ def verify(
     ),
 ) -> None:
     """Verify signatures. Exit 0 if all are valid, 1 if some are invalid, 2 if something is unreadable."""
+    from lienthong.signing.trust import load_trust_store
+    from lienthong.signing.verify import Verifier
+
     folder = trust or (Path(os.environ[TRUST_ENV]) if os.environ.get(TRUST_ENV) else None)
     if folder is None:
         typer.echo(f"error: give --trust DIR or set {TRUST_ENV}", err=True)
@@ -217,4 +221,6 @@ def _own_problems(report: FileReport) -> list[Problem]:
 
 
 def _when(value: datetime | None) -> str:
+    from lienthong.signing.pdf import vietnam_time
+
     return vietnam_time(value) if value is not None else "-"
