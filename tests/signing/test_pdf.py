@@ -252,3 +252,14 @@ def test_any_pyhanko_signer_can_sign(kit: SigningKit) -> None:
     signer = DocumentSigner(token)
     assert signer.identity.name == AN
     assert kit.verifier.pdf.verify(signer.sign(sample_pdf())).valid
+
+
+def test_damaged_pdfs_are_verdicts_not_crashes(kit: SigningKit, signed_document: bytes) -> None:
+    cut = signed_document.index(b"/ByteRange")
+    for damaged in (
+        signed_document[:cut] + b"/ByteRange [0 1 2]" + signed_document[cut + 18 :],
+        signed_document.replace(b"/Contents <", b"/Contents <zz", 1),
+        signed_document.replace(b"xref", b"xref\n garbage", 1),
+    ):
+        report = kit.verifier.pdf.verify(damaged)
+        assert not report.valid

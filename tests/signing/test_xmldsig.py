@@ -142,3 +142,22 @@ def test_status_message_signed_by_its_sender(kit: SigningKit) -> None:
     assert report.valid and report.problems == ()
     lax = PackageSignSpec(require_sender_match=False)
     assert verify_bytes(kit, PackageSigner(kit.agency(), lax).sign(status)).reason == P.AGENCY_MISMATCH.code
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        (b"<ds:SignedInfo>", b"<ds:SignedInfo><ds:Junk/>"),
+        (b'<ds:Reference URI="">', b'<ds:Reference URI="#nowhere">'),
+        (b"<ds:DigestValue>", b"<ds:DigestValue>!!"),
+        (b"<ds:X509Certificate>", b"<ds:X509Certificate>AAAA"),
+        (b"rsa-sha256", b"hmac-sha256"),
+    ],
+)
+def test_damaged_signatures_are_verdicts_not_crashes(
+    kit: SigningKit, unsigned: bytes, damage: tuple[bytes, bytes]
+) -> None:
+    signed = PackageSigner(kit.agency()).sign(unsigned)
+    assert damage[0] in signed
+    report = verify_bytes(kit, signed.replace(damage[0], damage[1], 1))
+    assert not report.valid and report.reason in {P.INVALID.code, P.MODIFIED.code}

@@ -310,7 +310,7 @@ class PdfVerifier:
                 raise PdfError("no %%EOF marker at the end of the file (truncated or not a PDF)")
             reader = PdfFileReader(io.BytesIO(data), strict=False)
             embedded = list(reader.embedded_regular_signatures)
-        except (PdfError, OSError, ValueError, KeyError, TypeError) as exc:
+        except Exception as exc:  # pyHanko's reader raises many types on damaged files; none may escape
             problem = P.UNREADABLE(label, detail=f"not a readable PDF: {exc}")
             return FileReport(label, "pdf", problems=(problem,))
         if not embedded:

@@ -267,6 +267,8 @@ class PackageSignatureVerifier:
             return P.MODIFIED(where, detail="the package changed after it was signed (digest mismatch)")
         except (SignXMLException, InvalidInput, etree.XMLSyntaxError, ValueError) as exc:
             return P.INVALID(where, detail=str(exc) or type(exc).__name__)
+        except Exception as exc:  # a malformed Signature must be a verdict, never a crash
+            return P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")
         signed = result.signed_xml  # type: ignore[union-attr]
         # Only a signature over the whole package (Reference URI="") vouches for its header.
         if signed is None or signed.tag != f"{{{NS}}}edXML":
