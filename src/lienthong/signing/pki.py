@@ -336,7 +336,14 @@ def create_demo_pki(
     listing = {
         "warning": "Demo PKI: never use these keys for real documents.",
         "trust": "trust",
-        "agencies": {code: {"name": names[code], "key": f"agencies/{code}.key.pem"} for code in agency_creds},
+        "agencies": {
+            code: {
+                "name": names[code],
+                "key": f"agencies/{code}.key.pem",
+                "cert": f"agencies/{code}.cert.pem",
+            }
+            for code in agency_creds
+        },
         "people": {
             slug: {"name": cred.name, "key": f"people/{slug}.key.pem", "cert": f"people/{slug}.cert.pem"}
             for slug, cred in people_creds.items()
