@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -25,12 +26,13 @@ from lienthong.hub.config import HubConfig
 from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Accepted, Refused, Upload
 from lienthong.hub.keys import KeyRing
-from lienthong.problems import LienthongError
+from lienthong.problems import LienthongError, Problem
 from lienthong.store.blobs import FileBlobStore
 from lienthong.store.db import make_engine, migrate, session_factory
 from lienthong.store.tables import Agency, Delivery, Package, Refusal, StatusEvent, System
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 ACK_STATES = {"done": "done", "fail": "failed", "processing": "fetched"}
 
 
@@ -72,6 +74,19 @@ class SentRow:
     acked_at: datetime | None
     last_status_code: str | None
     last_status_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HubEvent:
+    """Something the sender must hear of at once: its package was refused, or a copy undeliverable."""
+
+    kind: str  # refused | undeliverable
+    system_id: str
+    sender: str | None
+    doc_id: str | None
+    recipient: str | None
+    problem: Problem | None
+    at: datetime
 
 
 class Notifier:
@@ -174,6 +189,7 @@ class Hub:
         self.parse_limits = ParseLimits(max_bytes=config.max_package_bytes, spool_in_memory=4 << 20)
         self._systems: dict[str, tuple[float, SystemRef | None]] = {}
         self._touched: dict[str, float] = {}
+        self._listeners: list[Callable[[HubEvent], None]] = []
 
     def close(self) -> None:
         self.engine.dispose()
@@ -273,9 +289,36 @@ class Hub:
         except Refused as refused:
             upload.path.unlink(missing_ok=True)
             self._record_refusal(system_id, refused, upload)
+            self._emit(
+                HubEvent("refused", system_id, refused.sender, None, None, refused.problem, self.clock())
+            )
             raise
         self.notifier.notify(accepted.notified)
+        for outcome in accepted.deliveries:
+            if outcome.state == "undeliverable" and not accepted.repeat:
+                self._emit(
+                    HubEvent(
+                        "undeliverable",
+                        system_id,
+                        accepted.sender,
+                        accepted.doc_id,
+                        outcome.recipient,
+                        outcome.problem,
+                        accepted.accepted_at,
+                    )
+                )
         return accepted
+
+    def subscribe(self, listener: Callable[[HubEvent], None]) -> None:
+        """Be told at once of refusals and failed deliveries (the warning system's alerts)."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: HubEvent) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # a failing listener must never undo or block an accepted package
+                log.exception("hub event listener failed for %s", event.kind)
 
     def _record_refusal(self, system_id: str, refused: Refused, upload: Upload) -> None:
         now = self.clock()
