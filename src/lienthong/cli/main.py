@@ -11,6 +11,8 @@ from rich.table import Table
 from lienthong import __version__
 from lienthong.cli import edxml as edxml_cli
 from lienthong.cli import hub as hub_cli
+from lienthong.cli import pki as pki_cli
+from lienthong.cli import sign as sign_cli
 
 app = typer.Typer(
     name="lienthong",
@@ -20,6 +22,9 @@ app = typer.Typer(
 )
 app.add_typer(edxml_cli.app, name="edxml")
 app.add_typer(hub_cli.app, name="hub")
+app.add_typer(pki_cli.app, name="pki")
+app.add_typer(sign_cli.app, name="sign")
+app.command("verify")(sign_cli.verify)
 
 
 @app.command("version")

@@ -1,0 +1,367 @@
+"""Enveloped XML-DSig signatures on edXML packages (signxml): sign, verify, recognise placeholders.
+
+Today's packages carry a ``Signature`` that only looks like XML-DSig: it sits in the QCVN
+namespace, or carries static values copied from example code (standards.md §4). Both are reported
+as SIG.PLACEHOLDER, never as valid. A real signature (XML-DSig namespace) is verified for
+integrity with signxml and for trust, validity and revocation with the trust store, and its
+signer is compared with the sending agency.
+
+Attachments make packages large: a base64 text node over 10 MB needs libxml2's ``huge_tree``,
+and signxml re-parses documents internally, so both the signer and the verifier are given a
+huge-tree parser (with entities, DTDs and network access off), behind the parse size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from cryptography import x509
+from lxml import etree
+from pyhanko_certvalidator import CertificateValidator
+from pyhanko_certvalidator.errors import (
+    ExpiredError,
+    InsufficientRevinfoError,
+    InvalidCertificateError,
+    NotYetValidError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+    ValidationError,
+)
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
+from signxml.signer import XMLSigner
+from signxml.verifier import SignatureConfiguration, XMLVerifier
+
+from lienthong.edxml import (
+    DEFAULT_LIMITS,
+    XMLDSIG_NS,
+    Message,
+    ParseError,
+    ParseLimits,
+    XmlFragment,
+    parse,
+    to_bytes,
+)
+from lienthong.edxml.writer import DECLARATION
+from lienthong.edxml.xmltools import NS, local_name
+from lienthong.problems import Problem
+from lienthong.signing import problems as P
+from lienthong.signing.blocking import call_blocking
+from lienthong.signing.errors import SigningError
+from lienthong.signing.identity import SignerIdentity
+from lienthong.signing.pki import Clock, Credential, utc_now
+from lienthong.signing.report import SignatureReport, verdict
+from lienthong.signing.trust import TrustSource, asn1_certificate
+
+DS = f"{{{XMLDSIG_NS}}}"
+SIGNATURE_PATH = "edXMLEnvelope/edXMLHeader/Signature"
+# SHA-256 of SignatureValue texts known to be static fakes from the public client library's
+# example code (found in every public sample package, standards.md §4).
+KNOWN_FAKE_VALUES = frozenset({"8c88b59e6ceda796cd17b7d3cf98fd8fd9b84e07bbc16529c92c23c62fc4feaa"})
+# Public-key methods only: an HMAC "signature" proves nothing about a certificate holder.
+ACCEPTED_METHODS = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
+ALGORITHMS = {"rsa-sha256": (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256)}
+LEGACY_ALGORITHMS = {"rsa-sha1": (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1)}
+
+Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
+
+
+def _huge_parser() -> etree.XMLParser:
+    # Safe settings plus huge_tree: callers cap the input size first (ParseLimits.max_bytes).
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, collect_ids=False
+    )
+
+
+def fingerprint(text: str) -> str:
+    """SHA-256 of a base64 value with its whitespace removed, to recognise known values."""
+    return hashlib.sha256("".join(text.split()).encode("ascii", "replace")).hexdigest()
+
+
+class _Signer(XMLSigner):
+    """signxml's signer with a huge-tree parser; SHA-1 only when the caller asked for it by name."""
+
+    def __init__(self, method: SignatureMethod, digest: DigestAlgorithm, legacy: bool) -> None:
+        self._legacy = legacy
+        # Inclusive c14n 1.0: what .NET and Java XML-DSig stacks of agency systems all support.
+        super().__init__(
+            signature_algorithm=method,
+            digest_algorithm=digest,
+            c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
+        )
+        self._huge = _huge_parser()
+
+    @property
+    def parser(self) -> Any:
+        return self._huge
+
+    def check_deprecated_methods(self) -> None:
+        if not self._legacy:
+            super().check_deprecated_methods()  # type: ignore[no-untyped-call]  # untyped in signxml
+
+
+@dataclass(frozen=True)
+class PackageSignSpec:
+    """How to sign a package: the XML-DSig signature algorithm (digest to match), and whether an
+    agency certificate must belong to the ``From`` agency (receivers reject it otherwise)."""
+
+    algorithm: str = "rsa-sha256"  # "rsa-sha1" only for peers that cannot verify anything else
+    require_sender_match: bool = True
+
+
+class PackageSigner:
+    """Signs edXML packages with an enveloped XML-DSig in ``edXMLHeader`` (where the standard puts it)."""
+
+    def __init__(self, credential: Credential, spec: PackageSignSpec = PackageSignSpec()) -> None:
+        if spec.algorithm in ALGORITHMS:
+            method, digest = ALGORITHMS[spec.algorithm]
+        elif spec.algorithm in LEGACY_ALGORITHMS:
+            method, digest = LEGACY_ALGORITHMS[spec.algorithm]
+        else:
+            known = ", ".join([*ALGORITHMS, *LEGACY_ALGORITHMS])
+            raise SigningError(P.SIGNING_FAILED("", detail=f"unknown algorithm {spec.algorithm} ({known})"))
+        self.credential = credential
+        self.spec = spec
+        self._method, self._digest = method, digest
+
+    def sign(self, package: bytes | Message) -> bytes:
+        """The package's bytes with the signature; any earlier Signature (a placeholder) is replaced.
+
+        The output must not be re-indented: whitespace is signed content.
+        """
+        data = package if isinstance(package, bytes) else to_bytes(package)
+        try:
+            root = etree.fromstring(data, _huge_parser())
+        except etree.XMLSyntaxError:
+            root = _repaired(data)
+        header = _header(root)
+        if header is None:
+            raise SigningError(P.SIGNING_FAILED("", detail="the package has no edXMLEnvelope/edXMLHeader"))
+        if self.spec.require_sender_match:
+            self._check_sender(header)
+        for old in [c for c in header if isinstance(c.tag, str) and local_name(c.tag) == "Signature"]:
+            header.remove(old)
+        # signxml fills a ds:Signature Id="placeholder" where it stands instead of appending to the root.
+        slot = etree.SubElement(header, f"{DS}Signature", nsmap={"ds": XMLDSIG_NS})
+        slot.set("Id", "placeholder")
+        signer = _Signer(self._method, self._digest, legacy=self.spec.algorithm in LEGACY_ALGORITHMS)
+        try:
+            signed = signer.sign(
+                root, key=self.credential.key, cert=[self.credential.cert, *self.credential.chain]
+            )
+        except SignXMLException as exc:
+            raise SigningError(P.SIGNING_FAILED("", detail=str(exc))) from None
+        return DECLARATION + etree.tostring(signed, encoding="UTF-8")
+
+    def _check_sender(self, header: etree._Element) -> None:
+        """Refuse to make a package every receiver would reject with SIG.AGENCY_MISMATCH."""
+        code = SignerIdentity.of(self.credential.cert).agency_code
+        sender = header.findtext(f"{{{NS}}}MessageHeader/{{{NS}}}From/{{{NS}}}OrganId")
+        if code and sender and sender.strip() != code:
+            problem = P.AGENCY_MISMATCH(SIGNATURE_PATH, found=code, expected=sender.strip())
+            raise SigningError(problem)
+
+
+def _repaired(data: bytes) -> etree._Element:
+    """The package read through the codec's repairs (stray bytes, undeclared prefixes) and rewritten."""
+    try:
+        message = parse(data, repair=True)
+        return etree.fromstring(to_bytes(message), _huge_parser())
+    except (ParseError, etree.XMLSyntaxError) as exc:
+        detail = f"the package cannot be read: {exc}"
+        raise SigningError(P.SIGNING_FAILED("", detail=detail)) from None
+
+
+def _header(root: etree._Element) -> etree._Element | None:
+    envelope = root.find(f"{{{NS}}}edXMLEnvelope")
+    return envelope.find(f"{{{NS}}}edXMLHeader") if envelope is not None else None
+
+
+class PackageSignatureVerifier:
+    """Verifies the XML-DSig of one package against a trust store, at the clock's time."""
+
+    def __init__(
+        self, trust: TrustSource, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
+    ) -> None:
+        self.trust = trust
+        self.clock = clock
+        self.limits = limits
+
+    def verify(self, source: Source, message: Message) -> SignatureReport:
+        """The report on ``message``'s Signature; ``source`` is the package it was parsed from."""
+        fragment = message.signature
+        if fragment is None:
+            # Packages need not carry one today: the binding signatures are in the PDFs (Decree 30).
+            problem = P.MISSING(SIGNATURE_PATH, detail="the package carries no XML signature", severity=P.W)
+            return SignatureReport("xmldsig", SIGNATURE_PATH, None, problem.code, (problem,))
+        placeholder = placeholder_reason(fragment)
+        if placeholder is not None:
+            problem = P.PLACEHOLDER(SIGNATURE_PATH, detail=placeholder)
+            return SignatureReport("placeholder", SIGNATURE_PATH, None, problem.code, (problem,))
+        return self._verify_real(source, message, fragment)
+
+    def _verify_real(self, source: Source, message: Message, fragment: XmlFragment) -> SignatureReport:
+        where = SIGNATURE_PATH
+        found: list[Problem] = []
+        method = _algorithm(fragment, "SignedInfo/SignatureMethod")
+        digest = _algorithm(fragment, "SignedInfo/Reference/DigestMethod")
+        algorithm = (method or "?").rsplit("#", 1)[-1] + (f" / {(digest or '?').rsplit('#', 1)[-1]}")
+        try:
+            certs = _certificates(fragment)
+        except ValueError as exc:
+            found.append(P.INVALID(where, detail=f"unreadable X509Certificate: {exc}"))
+            return SignatureReport("xmldsig", where, None, verdict(found), tuple(found), algorithm=algorithm)
+        if not certs:
+            found.append(P.INVALID(where, detail="KeyInfo carries no X509Certificate"))
+            return SignatureReport("xmldsig", where, None, verdict(found), tuple(found), algorithm=algorithm)
+        leaf = _leaf(certs)
+        identity = SignerIdentity.of(leaf)
+        moment = self.clock()
+
+        integrity = self._check_integrity(source, leaf, moment)
+        if integrity is not None:
+            found.append(integrity)
+        weak = [a for a in (method, digest) if a and _is_weak(a)]
+        if weak:
+            found.append(P.WEAK_ALGORITHM(where, algorithm=", ".join(w.rsplit("#", 1)[-1] for w in weak)))
+        trust = self._check_trust(leaf, [c for c in certs if c is not leaf], moment, where)
+        if trust is not None:
+            found.append(trust)
+        found.extend(agency_problems(identity, message, where))
+        return SignatureReport(
+            "xmldsig",
+            where,
+            identity,
+            verdict(found),
+            tuple(found),
+            level="XML-DSig enveloped",
+            algorithm=algorithm,
+        )
+
+    def _check_integrity(self, source: Source, leaf: x509.Certificate, moment: datetime) -> Problem | None:
+        where = SIGNATURE_PATH
+        try:
+            data = _read(source, self.limits)
+        except OSError as exc:
+            return P.UNREADABLE(where, detail=str(exc))
+        # Certificate time is judged by the trust check, which knows the reason codes; signxml
+        # checks the same and would hide them, so it is given a time inside the validity.
+        inside = min(max(moment, leaf.not_valid_before_utc), leaf.not_valid_after_utc - timedelta(seconds=1))
+        config = SignatureConfiguration(
+            signature_methods=ACCEPTED_METHODS,  # SHA-1 included: accepted, then reported weak
+            digest_algorithms=frozenset(DigestAlgorithm),
+            expect_references=1,
+            verification_time=inside,
+        )
+        try:
+            result = XMLVerifier().verify(data, x509_cert=leaf, parser=_huge_parser(), expect_config=config)
+        except InvalidDigest:
+            return P.MODIFIED(where, detail="the package changed after it was signed (digest mismatch)")
+        except (SignXMLException, InvalidInput, etree.XMLSyntaxError, ValueError) as exc:
+            return P.INVALID(where, detail=str(exc) or type(exc).__name__)
+        except Exception as exc:  # a malformed Signature must be a verdict, never a crash
+            return P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")
+        signed = result.signed_xml  # type: ignore[union-attr]
+        # Only a signature over the whole package (Reference URI="") vouches for its header.
+        if signed is None or signed.tag != f"{{{NS}}}edXML":
+            return P.INVALID(where, detail="the signature does not cover the whole package")
+        return None
+
+    def _check_trust(
+        self, leaf: x509.Certificate, others: list[x509.Certificate], moment: datetime, where: str
+    ) -> Problem | None:
+        if not (leaf.not_valid_before_utc <= moment <= leaf.not_valid_after_utc):
+            span = f"valid {leaf.not_valid_before_utc.isoformat()} – {leaf.not_valid_after_utc.isoformat()}"
+            return P.EXPIRED(where, detail=f"{span}, checked at {moment.isoformat()}")
+        validator = CertificateValidator(
+            asn1_certificate(leaf),
+            intermediate_certs=[asn1_certificate(c) for c in others],
+            validation_context=self.trust.validation_context(moment),
+        )
+        try:
+            check = validator.async_validate_usage({"digital_signature"})  # type: ignore[no-untyped-call]
+            call_blocking(asyncio.run, check)
+        except RevokedError as exc:
+            return P.REVOKED(where, detail=str(exc))
+        except (ExpiredError, NotYetValidError) as exc:
+            return P.EXPIRED(where, detail=str(exc))
+        except InsufficientRevinfoError as exc:
+            return P.REVOCATION_UNKNOWN(where, detail=str(exc))
+        except PathBuildingError as exc:
+            return P.UNTRUSTED(where, detail=str(exc))
+        except InvalidCertificateError as exc:
+            return P.KEY_USAGE(where, detail=str(exc))
+        except (PathValidationError, ValidationError) as exc:
+            return P.UNTRUSTED(where, detail=str(exc))
+        return None
+
+
+def agency_problems(identity: SignerIdentity, message: Message, where: str) -> list[Problem]:
+    """Whether the package's signer is the sending agency (its code in the certificate)."""
+    header = message.header
+    sender = header.from_.organ_id if header is not None and header.from_ is not None else None
+    if identity.agency_code is None:
+        return [P.SIGNER_UNIDENTIFIED(where)]
+    if sender and identity.agency_code != sender.strip():
+        return [P.AGENCY_MISMATCH(where, found=identity.agency_code, expected=sender.strip())]
+    return []
+
+
+def placeholder_reason(fragment: XmlFragment) -> str | None:
+    """Why ``fragment`` is a placeholder rather than a signature, or None if it may be real."""
+    if fragment.namespace != XMLDSIG_NS:
+        where = f"namespace '{fragment.namespace}'" if fragment.namespace else "no namespace"
+        return f"the Signature element is in {where}, not XML-DSig"
+    value = fragment.element.find(f"{DS}SignatureValue")
+    if value is None or not (value.text or "").strip():
+        return "it has no SignatureValue"
+    if fingerprint(value.text or "") in KNOWN_FAKE_VALUES:
+        return "its SignatureValue is the static example value of the public client library"
+    return None
+
+
+def _algorithm(fragment: XmlFragment, path: str) -> str | None:
+    element = fragment.element.find("/".join(f"{DS}{part}" for part in path.split("/")))
+    return element.get("Algorithm") if element is not None else None
+
+
+def _is_weak(uri: str) -> bool:
+    return uri.endswith(("#rsa-sha1", "#sha1", "#dsa-sha1"))
+
+
+def _certificates(fragment: XmlFragment) -> list[x509.Certificate]:
+    certs = []
+    for element in fragment.element.iter(f"{DS}X509Certificate"):
+        der = base64.b64decode("".join((element.text or "").split()), validate=True)
+        certs.append(x509.load_der_x509_certificate(der))
+    return certs
+
+
+def _leaf(certs: list[x509.Certificate]) -> x509.Certificate:
+    """The end-entity certificate: the one that issued none of the others."""
+    issuers = {c.issuer for c in certs}
+    for cert in certs:
+        if cert.subject not in issuers:
+            return cert
+    return certs[0]
+
+
+def _read(source: Source, limits: ParseLimits) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        data = Path(source).read_bytes()
+    else:
+        source.seek(0)
+        data = source.read()
+    if len(data) > limits.max_bytes:
+        raise OSError(f"the package exceeds the limit of {limits.max_bytes} bytes")
+    return data

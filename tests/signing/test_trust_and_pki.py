@@ -1,0 +1,120 @@
+"""The trust store loader and the demo PKI it is usually pointed at."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from lienthong.signing import problems as P
+from lienthong.signing.errors import SigningError
+from lienthong.signing.identity import SignerIdentity
+from lienthong.signing.pki import load_credential, slugify
+from lienthong.signing.trust import load_trust_store
+from tests.signing.kit import AN, SigningKit
+
+
+def error_code(directory: Path) -> str:
+    with pytest.raises(SigningError) as caught:
+        load_trust_store(directory)
+    return caught.value.problem.code
+
+
+def test_demo_trust_store_loads_roots_intermediates_and_crls(kit: SigningKit) -> None:
+    store = load_trust_store(kit.pki.trust_dir)
+    assert (len(store.roots), len(store.intermediates), len(store.crls)) == (1, 1, 2)
+    assert store.is_anchor(kit.pki.root.cert) and not store.is_anchor(kit.pki.issuing_ca.cert)
+    assert not store.allow_fetching  # offline unless the operator says otherwise
+
+
+def test_der_files_and_notes_in_the_store(kit: SigningKit, tmp_path: Path) -> None:
+    (tmp_path / "root.cer").write_bytes(kit.pki.root.cert.public_bytes(serialization.Encoding.DER))
+    (tmp_path / "README.txt").write_text("government CA roots go here")
+    (tmp_path / ".hidden.pem").write_text("ignored")
+    store = load_trust_store(tmp_path)
+    assert store.roots == (kit.pki.root.cert,)
+
+
+def test_missing_unreadable_and_empty_stores_are_clear_errors(kit: SigningKit, tmp_path: Path) -> None:
+    assert error_code(tmp_path / "absent") == P.TRUST_STORE_MISSING.code
+    assert error_code(tmp_path) == P.TRUST_STORE_EMPTY.code
+    (tmp_path / "intermediate.pem").write_bytes(
+        kit.pki.issuing_ca.cert.public_bytes(serialization.Encoding.PEM)
+    )
+    assert error_code(tmp_path) == P.TRUST_STORE_EMPTY.code  # intermediates alone anchor nothing
+    (tmp_path / "broken.pem").write_text(
+        "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"
+    )
+    with pytest.raises(SigningError) as caught:
+        load_trust_store(tmp_path)
+    assert caught.value.problem.code == P.TRUST_STORE_UNREADABLE.code
+    assert "broken.pem" in caught.value.problem.message_en
+
+
+def test_anchor_under_roots_even_if_not_self_signed(kit: SigningKit, tmp_path: Path) -> None:
+    shutil.copytree(kit.pki.trust_dir / "crls", tmp_path / "crls")
+    (tmp_path / "roots").mkdir()
+    pem = kit.pki.issuing_ca.cert.public_bytes(serialization.Encoding.PEM)
+    (tmp_path / "roots" / "issuing.pem").write_bytes(pem)
+    assert load_trust_store(tmp_path).roots == (kit.pki.issuing_ca.cert,)
+
+
+def test_signer_certificates_suit_pades_and_xmldsig(kit: SigningKit) -> None:
+    for cred in [*kit.pki.people.values(), *kit.pki.agencies.values()]:
+        usage = cred.cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        assert usage.digital_signature and usage.content_commitment
+        assert cred.chain == (kit.pki.issuing_ca.cert,)
+    eku = kit.pki.tsa.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.TIME_STAMPING]
+
+
+def test_identities_of_person_and_agency_certificates(kit: SigningKit) -> None:
+    person = SignerIdentity.of(kit.person().cert)
+    assert (person.kind, person.name, person.agency_code) == ("person", AN, None)
+    assert person.same_person("nguyen van  AN") and not person.same_person("Nguyễn Văn Anh")
+    agency = SignerIdentity.of(kit.agency("000.00.00.H29").cert)
+    assert (agency.kind, agency.agency_code) == ("agency", "000.00.00.H29")
+
+
+def test_crl_lists_the_revoked_signer_only(kit: SigningKit) -> None:
+    crl = kit.pki.crls[0]
+    assert crl.get_revoked_certificate_by_serial_number(kit.pki.revoked.cert.serial_number) is not None
+    assert crl.get_revoked_certificate_by_serial_number(kit.person().cert.serial_number) is None
+
+
+def test_written_credentials_load_back(kit: SigningKit) -> None:
+    base = kit.pki.directory
+    slug = slugify(AN)
+    cred = load_credential(base / "people" / f"{slug}.key.pem", base / "people" / f"{slug}.cert.pem")
+    assert cred.cert == kit.person().cert and cred.chain == (kit.pki.issuing_ca.cert,)
+    assert (base / "people" / f"{slug}.key.pem").stat().st_mode & 0o077 == 0
+
+
+def test_key_and_certificate_that_do_not_match_are_refused(kit: SigningKit) -> None:
+    base = kit.pki.directory
+    with pytest.raises(SigningError) as caught:
+        load_credential(base / "people" / f"{slugify(AN)}.key.pem", base / "tsa" / "tsa.cert.pem")
+    assert caught.value.problem.code == P.KEY_UNREADABLE.code
+    with pytest.raises(SigningError):
+        load_credential(base / "absent.key.pem", base / "tsa" / "tsa.cert.pem")
+
+
+def test_slugify_vietnamese_names() -> None:
+    assert slugify("Đỗ Thị Hường") == "do-thi-huong"
+
+
+def test_pkcs12_credential_with_password(kit: SigningKit, tmp_path: Path) -> None:
+    cred = kit.person()
+    encryption = serialization.BestAvailableEncryption(b"mat-khau")
+    blob = pkcs12.serialize_key_and_certificates(b"an", cred.key, cred.cert, list(cred.chain), encryption)
+    (tmp_path / "an.p12").write_bytes(blob)
+    loaded = load_credential(tmp_path / "an.p12", password=b"mat-khau")
+    assert loaded.cert == cred.cert and loaded.chain == cred.chain
+    with pytest.raises(SigningError) as caught:
+        load_credential(tmp_path / "an.p12", password=b"sai")
+    assert caught.value.problem.code == P.KEY_UNREADABLE.code
