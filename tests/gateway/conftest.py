@@ -34,17 +34,15 @@ def live_hub(hub: Hub) -> Iterator[tuple[Hub, Server]]:  # noqa: F811
 
 
 @pytest.fixture
-def make_gateway(
-    live_hub: tuple[Hub, Server], tmp_path: Path
-) -> Iterator[Callable[..., Gateway]]:
-    hub, server = live_hub
+def make_gateway(live_hub: tuple[Hub, Server], tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
+    central, server = live_hub
     made: list[Gateway] = []
 
     def make(code: str, system_id: str, protocol: str = "lienthong", **kwargs: Any) -> Gateway:
         if protocol == "sdk":
             link = HubLink(protocol="sdk", url=server.url, system_id=system_id, secret=SECRET)
         else:
-            with hub.write() as s:
+            with central.write() as s:
                 token = directory.issue_token(s, system_id, datetime.now(UTC), f"gateway {code}")
             link = HubLink(url=server.url, token=token)
         config = GatewayConfig(
