@@ -70,7 +70,9 @@ def test_working_hours_skip_nights_weekends_and_holidays() -> None:
     assert cal.working_hours_between(_vn(2026, 2, 13, 15), _vn(2026, 2, 23, 10)) == 4.0
     assert cal.working_hours_between(_vn(2026, 11, 30, 9), _vn(2026, 11, 27, 16)) == 0.0
     # UTC inputs are read in Vietnam time.
-    assert cal.working_hours_between(datetime(2026, 11, 30, 1, tzinfo=UTC), _vn(2026, 11, 30, 12)) == 4.0  # from 08:00
+    assert (
+        cal.working_hours_between(datetime(2026, 11, 30, 1, tzinfo=UTC), _vn(2026, 11, 30, 12)) == 4.0
+    )  # from 08:00
 
 
 def test_cut_off_instants_are_the_inverse_of_working_hours() -> None:

@@ -39,6 +39,7 @@ def make_gateway(live_hub: tuple[Hub, Server], tmp_path: Path) -> Iterator[Calla
     made: list[Gateway] = []
 
     def make(code: str, system_id: str, protocol: str = "lienthong", **kwargs: Any) -> Gateway:
+        clock = kwargs.pop("clock", None) or Clock()
         if protocol == "sdk":
             link = HubLink(protocol="sdk", url=server.url, system_id=system_id, secret=SECRET)
         else:
@@ -53,7 +54,7 @@ def make_gateway(live_hub: tuple[Hub, Server], tmp_path: Path) -> Iterator[Calla
             backoff_seconds=0.0,
             **kwargs,
         )
-        gateway = Gateway(config, clock=kwargs.pop("clock", None) or Clock())
+        gateway = Gateway(config, clock=clock)
         made.append(gateway)
         return gateway
 

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lienthong.client.models import HubPort, HubRefused, HubUnavailable
+from lienthong.codes.calendar import WorkingCalendar
 from lienthong.codes.dates import parse_date
 from lienthong.edxml import DocumentMessage, Message, ParseError, StatusMessage, parse, to_bytes
 from lienthong.edxml.builder import build_status
@@ -114,6 +115,7 @@ class Gateway:
         self.checker = checker  # the preflight rules (lienthong.checks) when wired in
         self.mailer = mailer
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        self.calendar = WorkingCalendar.load(config.holidays_file)
 
     def close(self) -> None:
         self.port.close()
@@ -336,6 +338,8 @@ class Gateway:
         claimed = self._claim()
         for row_id, path, _attempts in claimed:
             self._send_one(row_id, path)
+        if claimed:
+            self.notify_new_warnings()
         return len(claimed)
 
     def _send_one(self, row_id: int, path: str) -> None:
@@ -366,6 +370,8 @@ class Gateway:
             for r in row.recipients:
                 state, error = states.get(r.recipient_code, ("pending", None))
                 r.hub_state, r.error_code, r.updated_at = state, error, now
+                if state == "undeliverable":  # the hub says so at once: so does the gateway
+                    self._open(s, "recipient_unknown", row, r.recipient_code, error or "", now)
             self._resolve(s, row.id, "send_failed", now)
 
     def _retry_later(self, row_id: int, code: str, text: str) -> None:
@@ -428,6 +434,7 @@ class Gateway:
                     log.warning("inbox: cannot fetch %s: %s", entry.delivery_id, exc)
                     continue
                 self._receive(entry.delivery_id, entry.recipient, data)
+                self.notify_new_warnings()
             try:
                 self.port.ack(entry.delivery_id, "done")
             except (HubUnavailable, HubRefused) as exc:
@@ -660,7 +667,10 @@ class Gateway:
                     if entry.last_status_code and entry.last_status_code != r.last_status_code:
                         r.last_status_code, r.last_status_at = entry.last_status_code, now
                     r.updated_at = now
+                    if entry.state == "undeliverable":
+                        self._open(s, "recipient_unknown", row, r.recipient_code, entry.error_code or "", now)
                     updated += 1
+        self.notify_new_warnings()
         return updated
 
     def evaluate_warnings(self) -> list[Warning_]:
@@ -673,32 +683,46 @@ class Gateway:
             ).scalars():
                 sent_at = as_utc(row.sent_at or row.created_at)
                 for r in row.recipients:
+                    holds: set[str] = set()
                     if r.hub_state == "undeliverable":
-                        w = self._open(s, "recipient_unknown", row, r.recipient_code, r.error_code or "", now)
+                        holds.add("recipient_unknown")
                     elif r.fetched_at is None and r.hub_state in ("pending", "unsent"):
-                        if working_hours(sent_at, now) >= self.config.not_fetched_hours:
-                            w = self._open(s, "not_fetched", row, r.recipient_code, "", now)
-                        else:
-                            w = None
-                    elif r.last_status_code is None and r.fetched_at is not None:
-                        deadline = legal_reply_deadline(as_utc(r.fetched_at))
-                        w = (
-                            self._open(s, "no_status", row, r.recipient_code, "", now)
-                            if now > deadline
-                            else None
-                        )
-                    else:
-                        self._resolve(s, row.id, "not_fetched", now, r.recipient_code)
-                        self._resolve(s, row.id, "no_status", now, r.recipient_code)
-                        w = None
-                    if w is not None:
-                        opened.append(w)
-            fresh = [w for w in opened if w.notified_at is None]
+                        waited = self.calendar.working_hours_between(sent_at, now)
+                        if waited >= self.config.not_fetched_hours:
+                            holds.add("not_fetched")  # chưa đến nơi nhận
+                    elif (
+                        r.fetched_at is not None
+                        and r.last_status_code is None
+                        and now > legal_reply_deadline(self.calendar, as_utc(r.fetched_at))
+                    ):
+                        holds.add("no_status")  # đơn vị nhận chưa nhận
+                    for kind in holds:
+                        opened.append(self._open(s, kind, row, r.recipient_code, r.error_code or "", now))
+                    for kind in {"not_fetched", "no_status"} - holds:
+                        self._resolve(s, row.id, kind, now, r.recipient_code)
+        self.notify_new_warnings()
+        return opened
+
+    def notify_new_warnings(self) -> int:
+        """E-mail the clerks every warning not yet sent to them, at once."""
+        now = self.clock()
+        with self.tx() as s:
+            fresh = list(
+                s.execute(
+                    select(Warning_).where(Warning_.notified_at.is_(None), Warning_.state == "open")
+                ).scalars()
+            )
             for w in fresh:
                 w.notified_at = now
-        if fresh:
-            self._mail(fresh)
-        return opened
+            lines = [self._warning_line(w) for w in fresh]
+        if lines:
+            self._mail(lines)
+        return len(lines)
+
+    @staticmethod
+    def _warning_line(w: Warning_) -> str:
+        label_vi, label_en = WARNING_LABELS[w.kind]
+        return f"- {label_vi} / {label_en}: {w.recipient_code or ''} {w.detail}".rstrip()
 
     def _open(
         self, s: Session, kind: str, row: Outgoing, recipient: str | None, detail: str, now: datetime
@@ -768,16 +792,11 @@ class Gateway:
                 for w, o in s.execute(query.order_by(Warning_.id)).all()
             ]
 
-    def _mail(self, fresh: list[Warning_]) -> None:
+    def _mail(self, lines: list[str]) -> None:
         if self.mailer is None or not self.config.clerk_emails:
             return
-        lines = [
-            f"- {WARNING_LABELS[w.kind][0]} / {WARNING_LABELS[w.kind][1]}: "
-            f"{w.recipient_code or ''} {w.detail}".rstrip()
-            for w in fresh
-        ]
         subject = (
-            f"[Lienthong] {len(fresh)} cảnh báo gửi văn bản / sending warnings ({self.config.agency_code})"
+            f"[Lienthong] {len(lines)} cảnh báo gửi văn bản / sending warnings ({self.config.agency_code})"
         )
         try:
             self.mailer(list(self.config.clerk_emails), subject, "\n".join(lines))
@@ -949,42 +968,11 @@ def connect(config: GatewayConfig) -> HubPort:
 
 # --- time rules ------------------------------------------------------------------------------------------
 
-_DAY_START, _DAY_END = 7.5, 17.0  # office hours in Vietnam time, for "working hours" thresholds
 
-
-def working_hours(start: datetime, end: datetime) -> float:
-    """Office hours between two instants, Monday to Friday in Vietnam time."""
-    from lienthong.codes.dates import VIETNAM
-
-    if end <= start:
-        return 0.0
-    total = 0.0
-    cursor = start.astimezone(VIETNAM)
-    stop = end.astimezone(VIETNAM)
-    while cursor < stop:
-        day_end = cursor.replace(hour=23, minute=59, second=59, microsecond=999999)
-        segment_end = min(day_end, stop)
-        if cursor.weekday() < 5:
-            lo = max(_hours(cursor), _DAY_START)
-            hi = min(_hours(segment_end), _DAY_END)
-            total += max(0.0, hi - lo)
-        cursor = (cursor + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return total
-
-
-def _hours(moment: datetime) -> float:
-    return moment.hour + moment.minute / 60 + moment.second / 3600
-
-
-def legal_reply_deadline(fetched_at: datetime) -> datetime:
+def legal_reply_deadline(calendar: WorkingCalendar, fetched_at: datetime) -> datetime:
     """Decree 30 Art. 21.2: confirm receipt the same day; at the latest 12:00 the next working day."""
-    from lienthong.codes.dates import VIETNAM
-
-    local = fetched_at.astimezone(VIETNAM)
-    nxt = local + timedelta(days=1)
-    while nxt.weekday() >= 5:
-        nxt += timedelta(days=1)
-    return nxt.replace(hour=12, minute=0, second=0, microsecond=0)
+    local = fetched_at.astimezone(calendar.tz)
+    return datetime.combine(calendar.next_working_day(local.date()), time(12, 0), calendar.tz)
 
 
 def _int(value: str | None) -> int | None:
