@@ -51,7 +51,7 @@ def test_operator_file_adds_days_off_and_working_saturdays(tmp_path: Path) -> No
     assert cal.is_working_day(date(2027, 1, 9))
     assert cal.next_working_day(date(2026, 12, 30)) == date(2027, 1, 4)
     path.write_text("2027-01-09 maybe\n", encoding="utf-8")
-    with pytest.raises(CalendarFileError, match="calendar.txt:1"):
+    with pytest.raises(CalendarFileError, match=r"calendar\.txt:1"):
         WorkingCalendar.load(path)
     path.write_text("2027-01-09 off\n2027-01-09 work\n", encoding="utf-8")
     with pytest.raises(CalendarFileError, match="both"):
