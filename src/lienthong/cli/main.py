@@ -10,6 +10,7 @@ from rich.table import Table
 
 from lienthong import __version__
 from lienthong.cli import edxml as edxml_cli
+from lienthong.cli import gateway as gateway_cli
 from lienthong.cli import hub as hub_cli
 from lienthong.cli import pki as pki_cli
 from lienthong.cli import sign as sign_cli
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(edxml_cli.app, name="edxml")
 app.add_typer(hub_cli.app, name="hub")
+app.add_typer(gateway_cli.app, name="gateway")
 app.add_typer(pki_cli.app, name="pki")
 app.add_typer(sign_cli.app, name="sign")
 app.command("verify")(sign_cli.verify)

@@ -47,10 +47,13 @@ class GatewayConfig:
     not_fetched_hours: float = 4.0  # working hours before "chưa đến nơi nhận"
     clerk_emails: tuple[str, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
-    trust_dir: Path | None = None
+    trust_dir: Path | None = None  # trust anchors for verifying what arrives
+    signing_key: Path | None = None  # the agency's key: outgoing packages carry its XML signature
+    signing_cert: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8500
     holidays_file: Path | None = None
+    office_hours_only: bool = True  # False: warning thresholds count every hour (demos, 24/7 units)
 
     @property
     def database_url(self) -> str:
@@ -75,7 +78,7 @@ class GatewayConfig:
         try:
             hub = HubLink(**data.pop("hub", {}))
             smtp = SmtpSettings(**data.pop("smtp", {}))
-            for key in ("data_dir", "trust_dir", "holidays_file"):
+            for key in ("data_dir", "trust_dir", "holidays_file", "signing_key", "signing_cert"):
                 if data.get(key):
                     data[key] = (base / str(data[key])).resolve()
             if "clerk_emails" in data:

@@ -32,8 +32,13 @@ from lienthong.edxml.builder import build_status
 from lienthong.edxml.model import Organization, ResponseFor, StaffInfo
 from lienthong.edxml.validate import validate
 from lienthong.gateway.config import GatewayConfig
+from lienthong.gateway.mail import smtp_mailer
 from lienthong.gateway.tables import Incoming, Outgoing, OutgoingRecipient, Sequence, Warning_
 from lienthong.problems import Problem
+from lienthong.signing.pki import load_credential
+from lienthong.signing.trust import load_trust_store
+from lienthong.signing.verify import Verifier
+from lienthong.signing.xmldsig import PackageSigner
 from lienthong.store.db import make_engine, migrate, session_factory
 
 log = logging.getLogger(__name__)
@@ -113,9 +118,13 @@ class Gateway:
         self.sessions = session_factory(self.engine)
         self.port = port if port is not None else connect(config)
         self.checker = checker  # the preflight rules (lienthong.checks) when wired in
-        self.mailer = mailer
+        self.mailer = mailer if mailer is not None else smtp_mailer(config.smtp)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self.calendar = WorkingCalendar.load(config.holidays_file)
+        self.signer: PackageSigner | None = None
+        if config.signing_key is not None:
+            self.signer = PackageSigner(load_credential(config.signing_key, config.signing_cert))
+        self.verifier = Verifier(load_trust_store(config.trust_dir)) if config.trust_dir else None
 
     def close(self) -> None:
         self.port.close()
@@ -300,6 +309,9 @@ class Gateway:
             return row
 
     def _approve(self, row: Outgoing, clerk: str, now: datetime) -> None:
+        if self.signer is not None:
+            # The agency signs what it sends; these exact bytes are what the outbox will (re)send.
+            row.blob_path, row.sha256 = self._store(self.signer.sign(self.read_blob(row.blob_path)))
         row.approved_by, row.approved_at = clerk, now
         row.state = "queued"
         row.next_attempt_at = now
@@ -451,6 +463,9 @@ class Gateway:
             problems = validate(message) if message is not None else []
         except ParseError as exc:
             message, problems = None, [exc.problem]
+        if self.verifier is not None and isinstance(message, DocumentMessage):
+            # Decree 30 Art. 21.2: the recipient checks authenticity and integrity on arrival.
+            problems += self.verifier.verify_package(data).all_problems
         if isinstance(message, StatusMessage):
             self._record_status(message, delivery_id, recipient, path, digest, now)
             return
@@ -615,7 +630,7 @@ class Gateway:
         return self._queue_status(to_bytes(status), "13", None, now)
 
     def _queue_status(self, data: bytes, code: str, incoming_id: int | None, now: datetime) -> Outgoing:
-        path, digest = self._store(data)
+        path, digest = self._store(self.signer.sign(data) if self.signer is not None else data)
         with self.tx() as s:
             row = Outgoing(
                 local_id=str(uuid.uuid4()),
@@ -687,7 +702,11 @@ class Gateway:
                     if r.hub_state == "undeliverable":
                         holds.add("recipient_unknown")
                     elif r.fetched_at is None and r.hub_state in ("pending", "unsent"):
-                        waited = self.calendar.working_hours_between(sent_at, now)
+                        waited = (
+                            self.calendar.working_hours_between(sent_at, now)
+                            if self.config.office_hours_only
+                            else (now - sent_at).total_seconds() / 3600
+                        )
                         if waited >= self.config.not_fetched_hours:
                             holds.add("not_fetched")  # chưa đến nơi nhận
                     elif (
