@@ -17,6 +17,7 @@ def test_demo_validates_the_samples_and_builds_a_valid_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LIENTHONG_DEMO_EXCHANGE", "0")  # the exchange has its own test below
     assert demo.main([str(SAMPLES)]) == 0
     out = capsys.readouterr().out
     assert "edoc_new.edxml" in out and "STRAY_PROLOG" in out
@@ -48,3 +49,20 @@ def test_missing_samples_fail_with_a_clear_message(
     assert demo.main([str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert "LIENTHONG_SAMPLES" in err and "nowhere" in err
+
+
+def test_the_exchange_runs_a_hub_and_three_gateways_as_processes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo's real exchange: separate processes on loopback, a signed package, 01→03→06, 02, a warning."""
+    from rich.console import Console
+
+    from lienthong import exchange_demo
+
+    console = Console(width=200, force_terminal=False)
+    assert exchange_demo.run(console, tmp_path / "exchange") == 0
+    out = capsys.readouterr().out
+    assert "01 → 03 → 06" in out and "01 → 02" in out
+    assert "Chưa đến nơi nhận" in out and "Bị trả lại" in out
+    assert "verification findings at the province on arrival: 0" in out  # signatures verified clean
+    assert '"ok": true' in out

@@ -161,7 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"Its problems: {dict(severities) or 'none'}")
         break
     build_demo(console)
-    return 0
+    if os.environ.get("LIENTHONG_DEMO_EXCHANGE", "1") == "0":
+        return 0
+    from lienthong import exchange_demo
+
+    try:
+        return exchange_demo.run(console, OUTPUT / "exchange")
+    except exchange_demo.DemoFailed as exc:
+        Console(stderr=True).print(f"[red]Lienthong demo: {exc} (logs in {OUTPUT / 'exchange'})[/]")
+        return 1
 
 
 if __name__ == "__main__":

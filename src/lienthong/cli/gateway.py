@@ -12,6 +12,7 @@ from rich.table import Table
 
 from lienthong.gateway.config import ConfigError, GatewayConfig
 from lienthong.gateway.service import Gateway, GatewayError
+from lienthong.problems import LienthongError
 
 app = typer.Typer(
     help="The agency gateway (cổng kết nối của hệ thống quản lý văn bản).", no_args_is_help=True
@@ -27,6 +28,9 @@ def _open(config: Path) -> Gateway:
         return Gateway(GatewayConfig.load(config))
     except ConfigError as exc:
         typer.echo(f"cấu hình sai / bad configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except LienthongError as exc:
+        typer.echo(f"{exc.problem.code}: {exc.problem.message_vi} / {exc.problem.message_en}", err=True)
         raise typer.Exit(2) from None
 
 

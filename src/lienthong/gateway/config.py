@@ -44,6 +44,7 @@ class GatewayConfig:
     outbox_interval: float = 0.2  # how often the outbox looks for queued work in its own database
     wait_seconds: float = 25.0  # long-poll timeout towards the hub
     tracking_interval: float = 30.0
+    warnings_interval: float = 60.0
     not_fetched_hours: float = 4.0  # working hours before "chưa đến nơi nhận"
     clerk_emails: tuple[str, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)

@@ -912,7 +912,7 @@ class Gateway:
             self._loop(stop, self.process_outbox, self.config.outbox_interval),
             self._inbox_loop(stop),
             self._loop(stop, self.refresh_tracking, self.config.tracking_interval),
-            self._loop(stop, self.evaluate_warnings, 60.0),
+            self._loop(stop, self.evaluate_warnings, self.config.warnings_interval),
         )
 
     async def _loop(self, stop: asyncio.Event, step: Callable[[], object], interval: float) -> None:
