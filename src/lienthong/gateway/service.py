@@ -125,6 +125,17 @@ class Gateway:
         if config.signing_key is not None:
             self.signer = PackageSigner(load_credential(config.signing_key, config.signing_cert))
         self.verifier = Verifier(load_trust_store(config.trust_dir)) if config.trust_dir else None
+        self._release_leases()
+
+    def _release_leases(self) -> None:
+        """A restart means the previous process is gone: what it had claimed is due again now.
+
+        Were another worker still sending one of these, the second send is harmless: the hub
+        answers the same bytes with the same id.
+        """
+        with self.tx() as s:
+            for row in s.execute(select(Outgoing).where(Outgoing.lease_until.is_not(None))).scalars():
+                row.lease_until = None
 
     def close(self) -> None:
         self.port.close()
@@ -358,10 +369,12 @@ class Gateway:
         data = self.read_blob(path)
         try:
             result = self.port.send(data)
+            _fault_point("after-send")
         except HubUnavailable as exc:
             self._retry_later(row_id, "GATEWAY.HUB_UNAVAILABLE", str(exc))
             return
         except HubRefused as exc:
+            _fault_point("after-refusal")
             if exc.code in ("HUB.DUPLICATE_DOCUMENT_ID", "HUB.DUPLICATE_NOTATION") and exc.original:
                 # Our earlier attempt may have been accepted before a crash: the hub names it.
                 self._mark_sent(row_id, exc.original, [])
@@ -992,6 +1005,14 @@ def legal_reply_deadline(calendar: WorkingCalendar, fetched_at: datetime) -> dat
     """Decree 30 Art. 21.2: confirm receipt the same day; at the latest 12:00 the next working day."""
     local = fetched_at.astimezone(calendar.tz)
     return datetime.combine(calendar.next_working_day(local.date()), time(12, 0), calendar.tz)
+
+
+def _fault_point(name: str) -> None:
+    """Crash tests: ``LIENTHONG_GATEWAY_FAULT=<name>`` kills the process here (SIGKILL), like a power cut."""
+    if os.environ.get("LIENTHONG_GATEWAY_FAULT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _int(value: str | None) -> int | None:
