@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lienthong.store.tables import AuditEntry, Counter
@@ -62,6 +62,36 @@ def append(
     session.add(entry)
     head.value, head.text = seq, digest
     return entry
+
+
+def append_many(session: Session, at: datetime, entries: list[tuple[str, str, str, dict[str, Any]]]) -> None:
+    """Append several entries (actor, action, subject, details) in one statement."""
+    if not entries:
+        return
+    head = _locked_head(session)
+    at = utc_naive(at)
+    rows = []
+    prev, seq = head.text, head.value
+    for actor, action, subject, details in entries:
+        seq += 1
+        text = json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+        digest = entry_hash(prev, seq, at, actor, action, subject, text)
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "subject": subject,
+                "details": text,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    session.flush()  # entries appended one by one earlier in this transaction go first
+    session.execute(insert(AuditEntry), rows)
+    head.value, head.text = seq, prev
 
 
 def _locked_head(session: Session) -> Counter:

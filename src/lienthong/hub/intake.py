@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lienthong.codes.dates import parse_date
@@ -338,7 +338,7 @@ def commit(
             "problems": package.problem_count,
         },
     )
-    outcomes = [_deliver(session, package, code, states.get(code), now) for code in prepared.recipients]
+    outcomes = _deliver_all(session, package, prepared.recipients, states, now)
     if kind == "edoc" and prepared.business_type in (1, 2, 3):
         _supersede(session, package, prepared, now)
     if answered is not None:
@@ -470,34 +470,40 @@ def _answered_delivery(session: Session, prepared: Prepared) -> Delivery:
     return delivery
 
 
-def _deliver(
-    session: Session, package: Package, code: str, state: str | None, now: datetime
-) -> DeliveryOutcome:
-    problem: Problem | None = None
-    if state is None:
-        problem = HP.UNKNOWN_RECIPIENT("MessageHeader/To/OrganId", code=code)
-    elif state != "active":
-        problem = HP.RECIPIENT_SUSPENDED("MessageHeader/To/OrganId", code=code)
-    delivery = Delivery(
-        delivery_id=str(uuid.uuid4()),
-        package_id=package.id,
-        recipient_code=code,
-        kind=package.kind,
-        state="undeliverable" if problem else "pending",
-        error_code=problem.code if problem else None,
-        error_text=problem.message_en if problem else None,
-        created_at=now,
-    )
-    session.add(delivery)
-    audit.append(
-        session,
-        now,
-        "hub",
-        "delivery.fail" if problem else "delivery.create",
-        delivery.delivery_id,
-        {"package": package.doc_id, "recipient": code, "error": problem.code if problem else None},
-    )
-    return DeliveryOutcome(code, delivery.delivery_id, delivery.state, problem)
+def _deliver_all(
+    session: Session, package: Package, codes: list[str], states: dict[str, str], now: datetime
+) -> list[DeliveryOutcome]:
+    """One delivery per recipient, written in one statement with their audit entries."""
+    rows: list[dict[str, Any]] = []
+    entries: list[tuple[str, str, str, dict[str, Any]]] = []
+    outcomes: list[DeliveryOutcome] = []
+    for code in codes:
+        problem: Problem | None = None
+        state = states.get(code)
+        if state is None:
+            problem = HP.UNKNOWN_RECIPIENT("MessageHeader/To/OrganId", code=code)
+        elif state != "active":
+            problem = HP.RECIPIENT_SUSPENDED("MessageHeader/To/OrganId", code=code)
+        delivery_id = str(uuid.uuid4())
+        rows.append(
+            {
+                "delivery_id": delivery_id,
+                "package_id": package.id,
+                "recipient_code": code,
+                "kind": package.kind,
+                "state": "undeliverable" if problem else "pending",
+                "error_code": problem.code if problem else None,
+                "error_text": problem.message_en if problem else None,
+                "created_at": now,
+                "fetch_count": 0,
+            }
+        )
+        details = {"package": package.doc_id, "recipient": code, "error": problem.code if problem else None}
+        entries.append(("hub", "delivery.fail" if problem else "delivery.create", delivery_id, details))
+        outcomes.append(DeliveryOutcome(code, delivery_id, rows[-1]["state"], problem))
+    session.execute(insert(Delivery), rows)
+    audit.append_many(session, now, entries)
+    return outcomes
 
 
 def _supersede(session: Session, package: Package, prepared: Prepared, now: datetime) -> None:
