@@ -276,3 +276,39 @@ def audit_verify(db: DbOpt = None, data_dir: DirOpt = None) -> None:
         return
     typer.echo(f"audit chain BROKEN at entry {report.first_broken}: {report.reason}", err=True)
     raise typer.Exit(1)
+
+
+@agency_app.command("certificate")
+def agency_certificate(code: str, file: Path, db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Register the certificate an agency signs with (PEM), checked against its signatures and TLS clients."""
+    from cryptography import x509
+
+    hub = _hub(db, data_dir)
+    try:
+        pem = file.read_bytes()
+        x509.load_pem_x509_certificate(pem)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"không đọc được chứng thư / unreadable certificate {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        with hub.write() as s:
+            agency = directory.get_agency(s, code)
+            agency.certificate_pem = pem.decode("ascii")
+            agency.version = directory.next_version(s)
+            from lienthong.hub import audit
+
+            audit.append(s, hub.clock(), "operator", "agency.certificate", code, {"file": str(file)})
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"{code}: certificate registered")
+
+
+@app.command("reoffer")
+def reoffer(delivery_id: str, db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Offer a delivery the recipient reported as failed (a receive error) again."""
+    hub = _hub(db, data_dir)
+    try:
+        hub.reoffer(delivery_id)
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"{delivery_id}: pending again")
