@@ -23,6 +23,7 @@ def find_samples() -> Path:
 
 
 SAMPLES = find_samples()
+SHARED = SAMPLES.parent  # shared/: samples, captures, docs
 STATUS_SAMPLES = sorted(SAMPLES.glob("status*.edxml"))
 DOCUMENT_SAMPLES = sorted(SAMPLES.glob("edoc*.edxml"))
 # Not well-formed as published: stray bytes before the declaration, undeclared prefixes.

@@ -13,9 +13,10 @@ from lienthong.hub import problems as HP
 from lienthong.hub.intake import Refused
 from lienthong.hub.keys import verify_receipt
 from lienthong.hub.service import Hub, HubError
+from tests import conftest
 from tests.hub.conftest import PDF, document, send, status, system
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = conftest.SAMPLES
 
 
 def test_one_to_many_send_fetch_ack(hub: Hub) -> None:

@@ -16,7 +16,6 @@ import json
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,9 +24,10 @@ from lienthong.api.app import create_app
 from lienthong.api.vdxp import lossy_hex
 from lienthong.hub import directory
 from lienthong.hub.service import Hub
+from tests.conftest import SHARED
 from tests.hub.conftest import Server
 
-CAPTURES = Path(__file__).resolve().parents[3] / "shared" / "captures"
+CAPTURES = SHARED / "captures"
 SECRET = "local-test-secret"
 SIGN = "XroadVnpt-sign-header"
 HASH = "XroadVnpt-hash-header"
