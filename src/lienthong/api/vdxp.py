@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Refused, Upload
 from lienthong.hub.service import Hub, HubError
 from lienthong.problems import LienthongError, Problem
-from lienthong.store.tables import System, SystemAgency
+from lienthong.store.tables import Agency, System, SystemAgency
 
 PREFIX = "XroadVnpt-"
 _RECEIVE_STATES = {"pending": "initial", "fetched": "processing", "done": "done", "failed": "fail"}
@@ -126,6 +126,9 @@ async def _read_small_body(request: Request) -> None:
     await request.body()
 
 
+Handler = Callable[[SystemRef, dict[str, str]], Response]
+
+
 def router(hub: Hub) -> APIRouter:
     api = APIRouter(tags=["SDK protocol (VDXP)"], dependencies=[Depends(_read_small_body)])
 
@@ -134,30 +137,42 @@ def router(hub: Hub) -> APIRouter:
         hub.touch(system)
         return system, params
 
+    def operation(name: str) -> Callable[[Handler], Handler]:
+        """Register an SDK operation: authenticate, run, and answer every failure as FAIL JSON."""
+
+        def register(handler: Handler) -> Handler:
+            def endpoint(request: Request) -> Response:
+                try:
+                    system, params = guarded(request)
+                    return handler(system, params)
+                except AuthError as exc:
+                    return fail(exc.problem)
+                except LienthongError as exc:
+                    return fail(exc.problem)
+
+            api.add_api_route(f"/{name}", endpoint, methods=["POST"], name=name)
+            return handler
+
+        return register
+
     @api.post("/sendEdoc")
     async def send_edoc(request: Request) -> Response:
         try:
             system, params = await anyio.to_thread.run_sync(guarded, request)
-        except AuthError as exc:
-            return fail(exc.problem, DocId="")
-        try:
             upload = await _stage(hub, request.stream())
             upload = _match_hash_file(upload, params.get("hash-file"))
             accepted = await anyio.to_thread.run_sync(
                 lambda: hub.accept(system.system_id, upload, _recipients(params.get("to")))
             )
-        except Refused as refused:
-            return fail(refused.problem, DocId="")
+        except AuthError as exc:
+            return fail(exc.problem, DocId="")  # DocId on every answer, or the SDK returns nulls
         except LienthongError as exc:
             return fail(exc.problem, DocId="")
         return ok(DocId=accepted.doc_id)
 
-    @api.post("/getReceivedEdocList")
-    def received(request: Request) -> Response:
-        try:
-            system, params = guarded(request)
-        except AuthError as exc:
-            return fail(exc.problem)
+    @operation("getReceivedEdocList")
+    def received(system: SystemRef, params: dict[str, str]) -> Response:
+        # Only messagetype matters here: stray status/docId headers of a reused SDK object are ignored.
         kind = params.get("messagetype") or "edoc"
         items = hub.pending(system, kind if kind in ("edoc", "status") else "edoc")
         return ok(
@@ -177,15 +192,11 @@ def router(hub: Hub) -> APIRouter:
             ]
         )
 
-    @api.post("/getSentEdocList")
-    def sent(request: Request) -> Response:
-        try:
-            system, params = guarded(request)
-        except AuthError as exc:
-            return fail(exc.problem)
-        rows = hub.sent(system, params.get("docid") or None)
+    @operation("getSentEdocList")
+    def sent(system: SystemRef, params: dict[str, str]) -> Response:
         data = []
-        for r in rows:
+        for r in hub.sent(system, params.get("docid") or None):
+            receive = r.last_status_code or _RECEIVE_STATES.get(r.state, r.state)
             item = {
                 "serviceType": "eDoc",
                 "messageType": r.kind,
@@ -199,21 +210,15 @@ def router(hub: Hub) -> APIRouter:
                 "receivedTime": _time(r.fetched_at),
                 "sendStatus": "fail" if r.state == "undeliverable" else "done",
                 "sendStatusDesc": r.error_code or "Sent",
-                "receiveStatus": r.last_status_code or _RECEIVE_STATES.get(r.state, r.state),
-                "receiveStatusDesc": r.last_status_code or _RECEIVE_STATES.get(r.state, r.state),
+                "receiveStatus": receive,
+                "receiveStatusDesc": receive,
             }
             data.append({k: v for k, v in item.items() if v is not None})
         return ok(data=data)
 
-    @api.post("/getEdoc")
-    def get_edoc(request: Request) -> Response:
-        try:
-            system, params = guarded(request)
-            path, _ = hub.fetch(system, params.get("docid", ""))
-        except AuthError as exc:
-            return fail(exc.problem)
-        except HubError as exc:
-            return fail(exc.problem)
+    @operation("getEdoc")
+    def get_edoc(system: SystemRef, params: dict[str, str]) -> Response:
+        path, _ = hub.fetch(system, params.get("docid", ""))
         return ok(data=base64.b64encode(path.read_bytes()).decode("ascii"))
 
     @api.get("/downloadEdoc")
@@ -222,42 +227,25 @@ def router(hub: Hub) -> APIRouter:
             system, params = guarded(request)
             path, _ = hub.fetch(system, params.get("docid", ""))
         except (AuthError, HubError):
-            return Response(b"", status_code=404, media_type="application/octet-stream")  # empty: SDK rule
+            # The SDK saves any body as the document: "not found" must be an empty body.
+            return Response(b"", status_code=404, media_type="application/octet-stream")
         return Response(path.read_bytes(), media_type="application/octet-stream")
 
-    @api.post("/updateStatus")
-    def update_status(request: Request) -> Response:
-        try:
-            system, params = guarded(request)
-            hub.ack(system, params.get("docid", ""), params.get("status", ""))
-        except AuthError as exc:
-            return fail(exc.problem)
-        except HubError as exc:
-            return fail(exc.problem)
+    @operation("updateStatus")
+    def update_status(system: SystemRef, params: dict[str, str]) -> Response:
+        hub.ack(system, params.get("docid", ""), params.get("status", ""))
         return ok()
 
-    @api.post("/countReceiveEdoc")
-    def count_edoc(request: Request) -> Response:
-        try:
-            system, _ = guarded(request)
-        except AuthError as exc:
-            return fail(exc.problem)
+    @operation("countReceiveEdoc")
+    def count_edoc(system: SystemRef, _params: dict[str, str]) -> Response:
         return ok(count=hub.count_pending(system, "edoc"))
 
-    @api.post("/countReceiveStatus")
-    def count_status(request: Request) -> Response:
-        try:
-            system, _ = guarded(request)
-        except AuthError as exc:
-            return fail(exc.problem)
+    @operation("countReceiveStatus")
+    def count_status(system: SystemRef, _params: dict[str, str]) -> Response:
         return ok(count=hub.count_pending(system, "status"))
 
-    @api.post("/getAgenciesList")
-    def agencies(request: Request) -> Response:
-        try:
-            guarded(request)
-        except AuthError as exc:
-            return fail(exc.problem)
+    @operation("getAgenciesList")
+    def agencies(_system: SystemRef, _params: dict[str, str]) -> Response:
         with hub.read() as s:
             rows = directory.list_agencies(s)
         return ok(
@@ -267,42 +255,28 @@ def router(hub: Hub) -> APIRouter:
                     "pid": a.parent_code or "",
                     "code": a.code,
                     "name": a.name,
-                    "mail": a.emails.split(",")[0] if a.emails else "",
+                    "mail": _first_mail(a),
                     "oldCode": a.code if a.legacy else "",
                 }
                 for a in rows
             ]
         )
 
-    @api.post("/getAgenciesListQD20")
-    def agencies_qd20(request: Request) -> Response:
-        try:
-            _, params = guarded(request)
-        except AuthError as exc:
-            return fail(exc.problem)
+    @operation("getAgenciesListQD20")
+    def agencies_qd20(_system: SystemRef, params: dict[str, str]) -> Response:
         level = params.get("level", "")
         with hub.read() as s:
             rows = directory.list_agencies(s, level=int(level) if level.isdigit() else None)
         return ok(
             data=[
-                {
-                    "id": str(a.id),
-                    "code": a.code,
-                    "name": a.name,
-                    "mail": a.emails.split(",")[0] if a.emails else "",
-                    "code102": a.code,
-                }
+                {"id": str(a.id), "code": a.code, "name": a.name, "mail": _first_mail(a), "code102": a.code}
                 for a in rows
                 if not a.legacy
             ]
         )
 
-    @api.post("/getSynchronizeUnit")
-    def synchronize(request: Request) -> Response:
-        try:
-            _, params = guarded(request)
-        except AuthError as exc:
-            return fail(exc.problem)
+    @operation("getSynchronizeUnit")
+    def synchronize(_system: SystemRef, params: dict[str, str]) -> Response:
         since = params.get("version", "")
         with hub.read() as s:
             rows = directory.list_agencies(s, since_version=int(since) if since.isdigit() else 0)
@@ -319,7 +293,7 @@ def router(hub: Hub) -> APIRouter:
                     "pid": a.parent_code or "",
                     "code": a.code,
                     "name": a.name,
-                    "mail": a.emails.split(",")[0] if a.emails else "",
+                    "mail": _first_mail(a),
                     "version": a.version,
                     "centerCode": centers.get(a.code, ""),
                     "deleted": a.state == "removed",
@@ -334,38 +308,34 @@ def router(hub: Hub) -> APIRouter:
     async def register(request: Request) -> Response:
         try:
             system, _ = await anyio.to_thread.run_sync(guarded, request)
+            body = await request.body()  # not covered by the HMAC: validated like any input
+            try:
+                data = json.loads(body.decode("utf-8"))
+                if not isinstance(data, dict):
+                    raise ValueError("not an object")
+            except (UnicodeDecodeError, ValueError) as exc:
+                return fail(HP.BAD_REQUEST("", detail=f"the agency data is not JSON: {exc}"))
+            await anyio.to_thread.run_sync(lambda: _register(hub, system, data))
         except AuthError as exc:
             return fail(exc.problem)
-        body = await request.body()
-        try:
-            data = json.loads(body.decode("utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-        except (UnicodeDecodeError, ValueError) as exc:
-            return fail(HP.BAD_REQUEST("", detail=f"the agency data is not JSON: {exc}"))
-        try:
-            await anyio.to_thread.run_sync(lambda: _register(hub, system, data))
         except LienthongError as exc:
             return fail(exc.problem)
         return ok()
 
-    @api.post("/deleteAgency")
-    def delete(request: Request) -> Response:
-        try:
-            system, params = guarded(request)
-        except AuthError as exc:
-            return fail(exc.problem)
+    @operation("deleteAgency")
+    def delete(system: SystemRef, params: dict[str, str]) -> Response:
         code = params.get("agencycode", "")
         if code not in system.agency_codes:
             return fail(HP.FORBIDDEN("", detail=f"system {system.system_id} does not act for {code}"))
-        try:
-            with hub.write() as s:
-                directory.set_state(s, code, "removed", hub.clock(), actor=system.system_id)
-        except LienthongError as exc:
-            return fail(exc.problem)
+        with hub.write() as s:
+            directory.set_state(s, code, "removed", hub.clock(), actor=system.system_id)
         return ok()
 
     return api
+
+
+def _first_mail(agency: Agency) -> str:
+    return agency.emails.split(",")[0] if agency.emails else ""
 
 
 def _register(hub: Hub, system: SystemRef, data: dict[str, Any]) -> None:
