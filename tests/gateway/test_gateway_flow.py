@@ -99,6 +99,27 @@ def test_update_and_replacement_are_registered_and_answered(three: tuple[Gateway
     sent = {o["notation"]: o for o in vpcp.outbox() if o["kind"] == "edoc"}
     tracking = vpcp.track(sent["808/VPCP-KSTT"]["local_id"])["recipients"][0]
     assert tracking["last_status"] == "15"
+    assert {e["notation"]: e["state"] for e in nghean.inbox() if e["kind"] == "edoc"}[
+        "807/VPCP-KSTT"
+    ] == "updated"
+
+    replacement = document(
+        recipients=("000.00.00.H41",),
+        number="809",
+        document_id="000.00.00.G22,2026/11/22,809/VPCP-KSTT",
+        business={
+            "bussiness_doc_type": "3",
+            "paper": "0",
+            "replacement_info_list": [{"document_id": DOCID, "organ_id_list": ["000.00.00.H41"]}],
+        },
+    )
+    vpcp.submit(replacement, approve_as="Văn thư A")
+    _exchange(three)
+    by_notation = {e["notation"]: e for e in nghean.inbox() if e["kind"] == "edoc"}
+    nghean.act(by_notation["809/VPCP-KSTT"]["id"], "refuse", "Văn thư B")  # 16: the replacement is refused
+    _exchange(three)
+    sent = {o["notation"]: o for o in vpcp.outbox() if o["kind"] == "edoc"}
+    assert vpcp.track(sent["809/VPCP-KSTT"]["local_id"])["recipients"][0]["last_status"] == "16"
 
 
 def test_registers_flag_duplicates_and_numbers_restart_each_year(

@@ -594,6 +594,20 @@ class Gateway:
                 row.state = "cancelled"  # Decree 30 Art. 18.4b: the recipient cancels a recalled document
             elif action == "refuse" and row.state == "recall_requested":
                 row.state = "accepted"
+            elif action == "agree" and row.business_type in (2, 3):
+                # Taking an update or a replacement: the document it acts on is superseded.
+                superseded = "replaced" if row.business_type == 3 else "updated"
+                targets = _targets(self.read_blob(row.blob_path))
+                for original in s.execute(
+                    select(Incoming).where(
+                        Incoming.document_id.in_(targets),
+                        Incoming.sender_code == row.sender_code,
+                        Incoming.kind == "edoc",
+                        Incoming.id != row.id,
+                    )
+                ).scalars():
+                    original.state = superseded
+                row.state = "accepted"
             elif state is not None:
                 row.state = state
             return row.state
@@ -1013,6 +1027,19 @@ def _fault_point(name: str) -> None:
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _targets(data: bytes) -> list[str]:
+    """The DocumentIds an update, replacement or revocation acts on."""
+    message = parse(data)
+    if not isinstance(message, DocumentMessage):
+        return []
+    found = [rf.document_id for rf in (message.header.response_for if message.header else [])]
+    business = message.business
+    if business is not None:
+        found.append(business.document_id)
+        found.extend(r.document_id for r in business.replacement_info_list or [])
+    return [t.strip() for t in found if t and t.strip()]
 
 
 def _int(value: str | None) -> int | None:
