@@ -276,3 +276,72 @@ def audit_verify(db: DbOpt = None, data_dir: DirOpt = None) -> None:
         return
     typer.echo(f"audit chain BROKEN at entry {report.first_broken}: {report.reason}", err=True)
     raise typer.Exit(1)
+
+
+# --- monitoring: the status screen and agency certificates (lienthong.monitor) -----------------------
+
+
+@app.command("status")
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    days: int = typer.Option(7, help="Days of uptime to show."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """What is healthy, what is not and since when: checks, certificates, agency contact and uptime.
+
+    Settings come from LIENTHONG_MONITOR_* (see docs/deployment.md). Exit 1 when the hub is not ready.
+    """
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lienthong.cli.monitor_view import render_status
+    from lienthong.monitor.config import MonitorConfig
+    from lienthong.monitor.hub import HubMonitor, unreachable_status
+
+    try:
+        hub = _hub(db, data_dir)
+    except (SQLAlchemyError, OSError) as exc:
+        report = unreachable_status(
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__, datetime.now(UTC)
+        )
+    else:
+        monitor = HubMonitor(hub, MonitorConfig.from_env())
+        try:
+            report = monitor.status(days)
+        finally:
+            monitor.stop()
+            hub.close()
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        render_status(Console(), report)
+    if not report["readiness"]["ready"]:
+        raise typer.Exit(1)
+
+
+@agency_app.command("certificate")
+def agency_certificate(code: str, file: Path, db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Register an agency's certificate (PEM or DER): checked against mutual TLS, warned before expiry."""
+    from cryptography.hazmat.primitives import serialization
+
+    from lienthong.hub import audit
+    from lienthong.monitor.certs import load_certificates, sha256_fingerprint
+
+    try:
+        certificates = load_certificates(file.read_bytes())
+    except (OSError, ValueError) as exc:
+        typer.echo(f"{file}: not a certificate ({exc})", err=True)
+        raise typer.Exit(1) from None
+    pem = "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in certificates)
+    fingerprint = sha256_fingerprint(certificates[0])
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            agency = directory.get_agency(s, code)
+            agency.certificate_pem = pem
+            audit.append(s, hub.clock(), "operator", "agency.certificate", code, {"sha256": fingerprint})
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"{code}: certificate {fingerprint} registered")

@@ -63,6 +63,7 @@ class DatabaseCheck:
         with conn:
             try:
                 conn.exec_driver_sql("SELECT 1")
+                conn.rollback()  # end the implicit read transaction; the write below is its own
             except DBAPIError as exc:
                 return CheckResult.of(MP.DATABASE_UNREACHABLE("", detail=_first_line(exc)))
             try:

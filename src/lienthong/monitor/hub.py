@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from lienthong.hub.directory import SystemRef
 from lienthong.hub.service import Hub
 from lienthong.monitor import certs as C
 from lienthong.monitor import identity
+from lienthong.monitor import problems as MP
 from lienthong.monitor.checks import CertificateCheck, DatabaseCheck, StorageCheck, TrustStoreCheck
 from lienthong.monitor.config import MonitorConfig
 from lienthong.monitor.connectivity import ContactTracker, PeerContact
@@ -331,5 +332,22 @@ class HubMonitor:
             ]
         except Exception as exc:  # with the database down, the checks above already say why
             out["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        out["healthy"] = readiness.status is Status.OK and not out.get("conditions")
+        out["healthy"] = (
+            readiness.status is Status.OK
+            and not out.get("conditions")
+            and all(a["up"] for a in out.get("agencies", []))
+            and "error" not in out
+        )
         return out
+
+
+def unreachable_status(detail: str, at: datetime) -> dict[str, Any]:
+    """The status when the hub cannot even be opened (its database is down, its schema not applied)."""
+    problem = MP.DATABASE_UNREACHABLE("", detail=detail)
+    check = {"status": "fail", "reason": problem.code, "detail": problem.message_en, "since": at.isoformat()}
+    return {
+        "at": at.isoformat(),
+        "readiness": {"status": "fail", "ready": False, "at": at.isoformat(), "checks": {"database": check}},
+        "healthy": False,
+        "error": detail,
+    }
