@@ -26,6 +26,7 @@ class MonitorConfig:
     certificate_scan_seconds: float = 3600.0
     smtp: SmtpSettings | None = None
     client_cert: ClientCertPolicy = field(default_factory=ClientCertPolicy)
+    background: bool = True  # run sweeps in a thread of the server; off when something else calls sweep()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> MonitorConfig:
@@ -62,6 +63,7 @@ class MonitorConfig:
             sweep_seconds=float(get("SWEEP_SECONDS", "60")),
             certificate_scan_seconds=float(get("CERT_SCAN_SECONDS", "3600")),
             smtp=smtp,
+            background=get("BACKGROUND", "1") not in ("0", "false", "no"),
             client_cert=ClientCertPolicy(
                 mode=ClientCertMode(get("CLIENT_CERT", "off")),
                 header=get("CLIENT_CERT_HEADER", "X-Client-Cert"),

@@ -104,8 +104,7 @@ class ContactTracker:
 
     def sweep(self) -> SweepReport:
         now = self.clock()
-        previous = self.states.get(SWEEP_KEY)
-        start = previous.updated_at if previous is not None else None
+        start = self._move_mark(now)
         if start is not None and (now - start > self.max_gap or start >= now):
             start = None  # an unobserved gap (or a clock step back): count nothing for it
         report = SweepReport(now)
@@ -154,18 +153,27 @@ class ContactTracker:
                     s.add(row)
                 row.up_seconds += up_s
                 row.observed_seconds += seen_s
-            mark = s.get(MonitorState, SWEEP_KEY)
+        if self.metrics is not None:
+            self.metrics.contact_lost.set(sum(1 for p in report.peers if not p.up))
+        return report
+
+    def _move_mark(self, now: datetime) -> datetime | None:
+        """The previous sweep's time, moved to ``now`` in one locked transaction (so two processes
+        sweeping never count the same interval twice)."""
+        with self.sessions() as s, s.begin():
+            mark = s.execute(
+                select(MonitorState).where(MonitorState.key == SWEEP_KEY).with_for_update()
+            ).scalar_one_or_none()
             if mark is None:
                 s.add(
                     MonitorState(
                         key=SWEEP_KEY, status="ok", reason="OK", detail="", since=now, updated_at=now
                     )
                 )
-            else:
-                mark.updated_at = now
-        if self.metrics is not None:
-            self.metrics.contact_lost.set(sum(1 for p in report.peers if not p.up))
-        return report
+                return None
+            previous = _utc(mark.updated_at)
+            mark.updated_at = now
+            return previous
 
     def observe(self) -> list[PeerState]:
         """Each watched peer's state now, without alerting or counting (for status screens)."""

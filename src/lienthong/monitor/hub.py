@@ -257,11 +257,13 @@ class HubMonitor:
 
     def start(self) -> None:
         """Run sweeps and certificate scans in a background thread (the hub server calls this)."""
-        if self._thread is not None:
+        if self._thread is not None or not self.config.background:
             return
-        self.loop_heartbeat = self.register_scheduler(
-            "monitor", timedelta(seconds=max(3 * self.config.sweep_seconds, 60))
-        )
+        if self.loop_heartbeat is None:
+            self.loop_heartbeat = self.register_scheduler(
+                "monitor", timedelta(seconds=max(3 * self.config.sweep_seconds, 60))
+            )
+        self.loop_heartbeat.beat()  # alive from the start: readiness does not wait for the first round
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="lienthong-monitor", daemon=True)
         self._thread.start()
