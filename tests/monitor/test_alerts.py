@@ -130,9 +130,9 @@ def test_certificate_warnings_at_60_30_7_days_and_expiry_once_each(
             clock.advance(days=1)
         codes = [(a.problem.code, a.problem.params.get("days")) for a in recorder.alerts]
         assert codes == [
-            ("MONITOR.CERT_EXPIRING", 59),
-            ("MONITOR.CERT_EXPIRING", 29),
-            ("MONITOR.CERT_EXPIRING", 6),
+            ("MONITOR.CERT_EXPIRING", 60),
+            ("MONITOR.CERT_EXPIRING", 30),
+            ("MONITOR.CERT_EXPIRING", 7),
             ("MONITOR.CERT_EXPIRED", None),
         ]
         assert {a.key.split(":")[1] for a in recorder.alerts} == {"agency"}  # the CA is far from expiry

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -40,8 +40,8 @@ class CertInfo:
         """``expired``, the smallest warning threshold reached (``"7"``, ``"30"``, ``"60"``), or ``ok``."""
         if self.not_after <= now:
             return EXPIRED
-        days = self.days_left(now)
-        reached = [d for d in warn_days if days < d]
+        left = self.not_after - now
+        reached = [d for d in warn_days if left <= timedelta(days=d)]  # "60 days before" includes day 60
         return str(min(reached)) if reached else FINE
 
     def problem(self, now: datetime, warn_days: Sequence[int] = WARN_DAYS) -> Problem | None:
