@@ -53,10 +53,23 @@ def serve(
     import uvicorn
 
     from lienthong.api.app import create_app
+    from lienthong.monitor.config import MonitorConfig
+    from lienthong.monitor.hub import HubMonitor
+    from lienthong.monitor.identity import ClientCertMode
 
     hub = _hub(db, data_dir, policy=policy, max_package_bytes=max_package_mb << 20)
+    monitor = HubMonitor(hub, MonitorConfig.from_env())
     typer.echo(f"Lienthong hub on http://{host}:{port} (database {hub.engine.url.render_as_string()})")
-    uvicorn.run(create_app(hub, sdk_prefix), host=host, port=port, log_level="info")
+    # With the client-certificate check on, the peer address must stay the proxy's own: uvicorn would
+    # otherwise replace it with X-Forwarded-For and the trusted-proxy test would see the agency.
+    checking = monitor.config.client_cert.mode is not ClientCertMode.OFF
+    uvicorn.run(
+        create_app(hub, sdk_prefix, monitor),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=not checking,
+    )
 
 
 @agency_app.command("add")
