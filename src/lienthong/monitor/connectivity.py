@@ -3,7 +3,8 @@
 A peer is up while its last contact is at most ``lost_after`` old. Each sweep raises CONTACT_LOST
 for peers silent longer than that (once), clears it with CONTACT_RESTORED when they come back, and
 adds the time since the previous sweep to the peer's uptime of that day (Vietnam time), split at
-midnight. A gap longer than ``max_gap`` between sweeps (the monitor itself was not running) is
+midnight: up until its last contact plus ``lost_after`` and, for a peer back from a loss, only from
+the contact that ended the silence. A gap longer than ``max_gap`` between sweeps (the monitor itself was not running) is
 not counted at all: nobody observed it, and it must not count against the peers.
 """
 
@@ -116,10 +117,12 @@ class ContactTracker:
             up_until = last + self.lost_after
             up = now <= up_until
             key = CONTACT_PREFIX + contact.peer
+            back = False
             if up:
-                if self.conditions.clear(
+                back = self.conditions.clear(
                     key, MP.CONTACT_RESTORED("", peer=contact.peer, at=last.isoformat()), contact.recipients
-                ):
+                )
+                if back:
                     report.restored.append(contact.peer)
             elif self.conditions.raise_(
                 key,
@@ -141,8 +144,10 @@ class ContactTracker:
                 for day, seconds in split_by_day(start, now, self.tz):
                     up_a, seen = added.get((contact.peer, day), (0.0, 0.0))
                     added[(contact.peer, day)] = (up_a, seen + seconds)
-                if up_until > start:
-                    for day, seconds in split_by_day(start, min(now, up_until), self.tz):
+                # Lost at the previous sweep and back now: up only from the contact that ended the silence.
+                up_from = max(start, last) if back else start
+                if up_until > up_from:
+                    for day, seconds in split_by_day(up_from, min(now, up_until), self.tz):
                         up_a, seen = added[(contact.peer, day)]
                         added[(contact.peer, day)] = (up_a + seconds, seen)
         with self.sessions() as s, s.begin():
