@@ -4,8 +4,8 @@ A peer is up while its last contact is at most ``lost_after`` old. Each sweep ra
 for peers silent longer than that (once), clears it with CONTACT_RESTORED when they come back, and
 adds the time since the previous sweep to the peer's uptime of that day (Vietnam time), split at
 midnight: up until its last contact plus ``lost_after`` and, for a peer back from a loss, only from
-the contact that ended the silence. A gap longer than ``max_gap`` between sweeps (the monitor itself was not running) is
-not counted at all: nobody observed it, and it must not count against the peers.
+the contact that ended the silence. A gap longer than ``max_gap`` between sweeps (the monitor itself
+was not running) is not counted at all: nobody observed it, and it must not count against the peers.
 """
 
 from __future__ import annotations
