@@ -83,26 +83,3 @@ def test_status_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
     assert result.exit_code == 1
     check = json.loads(result.output)["readiness"]["checks"]["database"]
     assert check["reason"] == "MONITOR.DATABASE_UNREACHABLE" and "refused" in check["detail"]
-
-
-def test_agency_certificate_command_registers_it(data_dir: Path, tmp_path: Path) -> None:
-    cert = tmp_path / "g22.pem"
-    cert.write_bytes(pem(make_certificate("Văn phòng Chính phủ", datetime.now(UTC) + timedelta(days=300))))
-    result = runner.invoke(
-        app, ["hub", "agency", "certificate", "000.00.00.G22", str(cert), "--data-dir", str(data_dir)]
-    )
-    assert result.exit_code == 0, result.output
-    hub = Hub(HubConfig(data_dir=data_dir))
-    try:
-        with hub.read() as s:
-            assert directory.get_agency(s, "000.00.00.G22").certificate_pem == cert.read_text()
-    finally:
-        hub.close()
-    junk = tmp_path / "junk.pem"
-    junk.write_text("nope")
-    assert (
-        runner.invoke(
-            app, ["hub", "agency", "certificate", "000.00.00.G22", str(junk), "--data-dir", str(data_dir)]
-        ).exit_code
-        == 1
-    )

@@ -6,6 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from lienthong.monitor import certs as C
 from lienthong.monitor.config import MonitorConfig
@@ -81,9 +85,25 @@ def test_scan_reads_pem_bundles_der_and_reports_junk(tmp_path: Path, clock: Cloc
     (tmp_path / "one.der").write_bytes(der(a))
     (tmp_path / "junk.crt").write_bytes(b"not a certificate")
     (tmp_path / "notes.txt").write_text("ignored: not a certificate suffix")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "deeper.cer").write_bytes(pem(b))
+    (tmp_path / "sub" / "ca.pem").write_bytes(crl_pem(clock))  # a CRL beside the certificates is fine
     result = C.scan_path(tmp_path, "trust")
-    assert sorted(c.subject for c in result.certificates) == ["CN=a", "CN=a", "CN=b"]
+    assert sorted(c.subject for c in result.certificates) == ["CN=a", "CN=a", "CN=b", "CN=b"]
     assert [p.code for p in result.unreadable] == ["MONITOR.CERT_UNREADABLE"]
+
+
+def crl_pem(clock: Clock) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CA")])
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer)
+        .last_update(clock.now)
+        .next_update(clock.now + timedelta(days=7))
+        .sign(key, hashes.SHA256())
+    )
+    return crl.public_bytes(serialization.Encoding.PEM)
 
 
 def test_settings_from_the_environment() -> None:

@@ -291,7 +291,7 @@ def audit_verify(db: DbOpt = None, data_dir: DirOpt = None) -> None:
     raise typer.Exit(1)
 
 
-# --- monitoring: the status screen and agency certificates (lienthong.monitor) -----------------------
+# --- monitoring: the status screen (lienthong.monitor) -------------------------------------------------
 
 
 @app.command("status")
@@ -332,29 +332,3 @@ def status(
         render_status(Console(), report)
     if not report["readiness"]["ready"]:
         raise typer.Exit(1)
-
-
-@agency_app.command("certificate")
-def agency_certificate(code: str, file: Path, db: DbOpt = None, data_dir: DirOpt = None) -> None:
-    """Register an agency's certificate (PEM or DER): checked against mutual TLS, warned before expiry."""
-    from cryptography.hazmat.primitives import serialization
-
-    from lienthong.hub import audit
-    from lienthong.monitor.certs import load_certificates, sha256_fingerprint
-
-    try:
-        certificates = load_certificates(file.read_bytes())
-    except (OSError, ValueError) as exc:
-        typer.echo(f"{file}: not a certificate ({exc})", err=True)
-        raise typer.Exit(1) from None
-    pem = "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in certificates)
-    fingerprint = sha256_fingerprint(certificates[0])
-    hub = _hub(db, data_dir)
-    try:
-        with hub.write() as s:
-            agency = directory.get_agency(s, code)
-            agency.certificate_pem = pem
-            audit.append(s, hub.clock(), "operator", "agency.certificate", code, {"sha256": fingerprint})
-    except LienthongError as exc:
-        _die(exc)
-    typer.echo(f"{code}: certificate {fingerprint} registered")

@@ -104,16 +104,28 @@ def scan_bytes(data: bytes, kind: str, source: str) -> ScanResult:
     try:
         certs = load_certificates(data)
     except ValueError as exc:
+        if _is_crl(data):  # trust stores keep CRLs beside the certificates: nothing to watch, no error
+            return ScanResult([], [])
         return ScanResult([], [MP.CERT_UNREADABLE(f"{kind}:{source}", source=source, detail=str(exc))])
     return ScanResult([info_of(c, kind, source) for c in certs], [])
 
 
+def _is_crl(data: bytes) -> bool:
+    if b"-----BEGIN X509 CRL" in data:
+        return True
+    try:
+        x509.load_der_x509_crl(data)
+    except ValueError:
+        return False
+    return True
+
+
 def scan_path(path: Path, kind: str) -> ScanResult:
-    """A file, or every certificate file directly in a folder (by suffix)."""
+    """A file, or every certificate file in a folder at any depth (by suffix), as the trust store loads it."""
     path = Path(path)
     files: list[Path]
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CERT_SUFFIXES)
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CERT_SUFFIXES)
     else:
         files = [path]
     found: list[CertInfo] = []
