@@ -21,7 +21,9 @@ import sqlalchemy as sa
 
 from lienthong.api.app import create_app
 from lienthong.hub.service import Hub
+from lienthong.monitor.checks import DatabaseCheck
 from lienthong.monitor.config import MonitorConfig
+from lienthong.monitor.health import Status
 from lienthong.monitor.hub import HubMonitor
 from lienthong.store.db import make_engine
 from tests.hub.conftest import PG_ADMIN, Server
@@ -277,3 +279,16 @@ def test_since_survives_a_restart(sqlite_hub: Hub, clock: Clock) -> None:
     clock.advance(hours=2)
     again = HubMonitor(sqlite_hub, config())
     assert again.readiness().check("database").since == started
+
+
+def test_a_held_write_lock_is_busy_not_read_only(sqlite_hub: Hub, clock: Clock) -> None:
+    """Another writer holding the lock past the probe's wait: degraded (still ready), not "read-only"."""
+    check = DatabaseCheck(sqlite_hub.engine.url, clock, timeout=0.2)
+    try:
+        with sqlite_hub.write() as s:
+            s.execute(sa.text("SELECT 1"))  # the hub's writer now holds SQLite's write lock
+            result = check.run()
+        assert (result.status, result.reason) == (Status.WARN, "MONITOR.DATABASE_BUSY")
+        assert check.run().reason == "OK"  # the lock is gone
+    finally:
+        check.close()

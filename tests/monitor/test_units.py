@@ -139,5 +139,7 @@ def test_fanout_survives_a_broken_notifier(clock: Clock) -> None:
     recorder = Recorder()
     alert = Alert("contact:X", CONTACT_LOST("", peer="X", since="then", minutes=30), clock.now)
     Fanout([Broken(), ConsoleNotifier(lines.append), recorder]).notify(alert)
-    assert recorder.alerts == [alert] and lines == [f"raised contact:X: {alert.problem}"]
+    assert recorder.alerts == [alert] and lines == [
+        f"{clock.now.isoformat()} ALERT raised contact:X: {alert.problem}"
+    ]
     assert alert.subject.startswith("[Lienthong WARNING] MONITOR.CONTACT_LOST")

@@ -34,7 +34,16 @@ def probe_engine(url: str | URL, timeout: float = 5.0) -> Engine:
         if path and path != ":memory:" and not path.startswith("file:"):
             parsed = parsed.set(database=f"file:{path}", query={"mode": "rw", "uri": "true"})
         return create_engine(parsed, poolclass=NullPool, connect_args={"timeout": timeout})
-    return create_engine(parsed, poolclass=NullPool, connect_args={"connect_timeout": max(1, int(timeout))})
+    # Bounded waits: a probe stuck behind a lock must answer, not hang the readiness endpoint.
+    wait_ms = int(timeout * 1000)
+    return create_engine(
+        parsed,
+        poolclass=NullPool,
+        connect_args={
+            "connect_timeout": max(1, int(timeout)),
+            "options": f"-c lock_timeout={wait_ms} -c statement_timeout={2 * wait_ms}",
+        },
+    )
 
 
 @dataclass
@@ -77,7 +86,10 @@ class DatabaseCheck:
             except IntegrityError:
                 pass  # another process inserted the probe row first: the write went through to the check
             except DBAPIError as exc:
-                return CheckResult.of(MP.DATABASE_READONLY("", detail=_first_line(exc)))
+                detail = _first_line(exc)
+                if _is_busy(detail):  # writes are slow, not impossible: degraded, still ready
+                    return CheckResult.of(MP.DATABASE_BUSY("", detail=detail), Status.WARN)
+                return CheckResult.of(MP.DATABASE_READONLY("", detail=detail))
         return CheckResult.ok(f"{self.engine.dialect.name} reachable and writable")
 
     def close(self) -> None:
@@ -199,6 +211,11 @@ class CertificateCheck:
 def _first_line(exc: BaseException) -> str:
     inner = getattr(exc, "orig", None) or exc
     return (str(inner).strip().splitlines() or [type(inner).__name__])[0][:300]
+
+
+def _is_busy(detail: str) -> bool:
+    text = detail.lower()
+    return "database is locked" in text or "lock timeout" in text or "statement timeout" in text
 
 
 def _os_error(exc: OSError) -> str:

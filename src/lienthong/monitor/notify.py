@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,19 +46,21 @@ class Notifier(Protocol):
     def notify(self, alert: Alert) -> None: ...
 
 
-class ConsoleNotifier:
-    """Alerts as log lines (the console of the running process), at the problem's severity."""
+def _stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
-    def __init__(self, write: Callable[[str], None] | None = None) -> None:
+
+class ConsoleNotifier:
+    """Alerts as lines on the process's console (stderr), raised and cleared alike, and in the log."""
+
+    def __init__(self, write: Callable[[str], None] = _stderr) -> None:
         self.write = write
 
     def notify(self, alert: Alert) -> None:
         line = f"{'cleared' if alert.cleared else 'raised'} {alert.key}: {alert.problem}"
-        if self.write is not None:
-            self.write(line)
-            return
-        level = logging.INFO if alert.cleared else logging.WARNING
-        log.log(level, line)
+        self.write(f"{alert.at.isoformat()} ALERT {line}")
+        log.log(logging.INFO if alert.cleared else logging.WARNING, line)
 
 
 @dataclass(frozen=True)

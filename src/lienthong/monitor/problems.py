@@ -21,6 +21,13 @@ DATABASE_READONLY = define(
     "The database cannot be written: {detail}",
     D807,
 )
+DATABASE_BUSY = define(
+    "MONITOR.DATABASE_BUSY",
+    W,
+    "Cơ sở dữ liệu bận, không ghi được trong thời hạn chờ: {detail}",
+    "The database is busy: a write waited past the time limit: {detail}",
+    D807,
+)
 STORAGE_NOT_WRITABLE = define(
     "MONITOR.STORAGE_NOT_WRITABLE",
     E,
