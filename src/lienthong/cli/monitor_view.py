@@ -18,7 +18,11 @@ def _when(iso: str | None) -> str:
     return (iso or "")[:19].replace("T", " ")
 
 
-def render_status(console: Console, report: dict[str, Any]) -> None:
+def render_status(
+    console: Console, report: dict[str, Any], title: str = "Lienthong hub status", peer: str = "agency"
+) -> None:
+    """``report``: ``readiness`` (Readiness.to_dict()), and optionally ``certificates``, ``agencies``
+    (peers: code, up, last_contact, lost_since), ``uptime`` rows, ``error`` (see HubMonitor.status)."""
     readiness = report["readiness"]
     word, style = _HEAD.get(readiness["status"], ("?", "white"))
     if readiness["status"] == "ok" and not report.get("healthy", True):
@@ -57,14 +61,12 @@ def render_status(console: Console, report: dict[str, Any]) -> None:
     agencies = report.get("agencies", [])
     if agencies:
         lost = [a for a in agencies if not a["up"]]
-        table = Table(
-            "agency", "contact", "last contact", "lost since", title="Agency connectivity", expand=True
-        )
+        table = Table(peer, "contact", "last contact", "lost since", title="Connectivity", expand=True)
         for a in lost:
             table.add_row(
                 a["code"], Text("lost", style="bold red"), _when(a["last_contact"]), _when(a["lost_since"])
             )
-        table.caption = f"{len(agencies) - len(lost)} of {len(agencies)} agencies in contact"
+        table.caption = f"{len(agencies) - len(lost)} of {len(agencies)} in contact"
         if lost:
             parts.append(table)
         else:
@@ -76,7 +78,7 @@ def render_status(console: Console, report: dict[str, Any]) -> None:
         by_peer: dict[str, dict[str, float | None]] = defaultdict(dict)
         for row in uptime:
             by_peer[row["peer"]][row["day"]] = row["ratio"]
-        table = Table("agency", *days, title="Uptime per day (Vietnam time)", expand=True)
+        table = Table(peer, *days, title="Uptime per day (Vietnam time)", expand=True)
         for peer in sorted(by_peer):
             cells = []
             for day in days:
@@ -90,4 +92,4 @@ def render_status(console: Console, report: dict[str, Any]) -> None:
 
     if report.get("error"):
         parts.append(Text(f"not checked: {report['error']}", style="red"))
-    console.print(Panel(Group(*parts), title="Lienthong hub status"))
+    console.print(Panel(Group(*parts), title=title))
