@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
+from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
+from lienthong.api.ops import LatencyMiddleware
+from lienthong.api.ops import router as ops_router
 from lienthong.monitor.checks import DatabaseCheck, FolderProbe, StorageCheck
 from lienthong.monitor.connectivity import ContactTracker, PeerContact
-from lienthong.monitor.health import Health
+from lienthong.monitor.health import Health, Heartbeat
 from lienthong.monitor.metrics import Metrics
 from lienthong.monitor.notify import Fanout, Recorder
 from lienthong.monitor.state import Conditions, StateStore
 from lienthong.store.db import make_engine, migrate
+from tests.hub.conftest import Server
 from tests.monitor.conftest import Clock
 
 
@@ -61,3 +66,32 @@ def test_a_gateway_watches_its_contact_with_the_hub(tmp_path: Path, clock: Clock
         assert values[("lienthong_peers_contact_lost", ())] == 0
     finally:
         engine.dispose()
+
+
+def test_a_gateway_app_serves_the_same_operations_routes(tmp_path: Path, clock: Clock) -> None:
+    metrics = Metrics()
+    health = Health(clock)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    health.add(StorageCheck(FolderProbe(spool), spool, min_free_bytes=1, name="spool"))
+    heartbeat = Heartbeat("outbox", clock, timedelta(minutes=1))
+    health.add(heartbeat)
+    app = FastAPI()
+    app.add_middleware(LatencyMiddleware, metrics=metrics)
+    app.include_router(ops_router(health.run, metrics, clock.now))
+    with Server(app) as server, httpx.Client(base_url=server.url) as http:
+        answer = http.get("/health/ready")
+        assert answer.status_code == 503
+        assert answer.json()["checks"]["outbox"]["reason"] == "MONITOR.SCHEDULER_NOT_STARTED"
+        heartbeat.beat()
+        assert http.get("/health/ready").status_code == 200
+        text = http.get("/metrics").text
+    found = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert found[("lienthong_health_status", (("check", "outbox"),))] == 1
+    ready_count = ("method", "GET"), ("route", "/health/ready")
+    assert found[("lienthong_http_request_duration_seconds_count", (*ready_count, ("status", "2xx")))] == 1
+    assert found[("lienthong_http_request_duration_seconds_count", (*ready_count, ("status", "5xx")))] == 1

@@ -40,7 +40,7 @@ def create_app(hub: Hub, sdk_prefix: str = "", monitor: HubMonitor | None = None
     # --- monitor: /health, /metrics, request latency, the client-certificate check (ops.py)
     app.state.monitor = monitor
     app.add_middleware(ops.LatencyMiddleware, metrics=monitor.metrics)
-    app.include_router(ops.router(monitor, hub.clock()))
+    app.include_router(ops.router(monitor.readiness, monitor.metrics, hub.clock()))
     # --- end monitor
 
     @app.exception_handler(v1.ApiProblem)

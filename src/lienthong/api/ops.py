@@ -13,12 +13,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lienthong import __version__
 from lienthong.hub.directory import SystemRef
+from lienthong.monitor.health import Readiness
 from lienthong.monitor.hub import HubMonitor
 from lienthong.monitor.metrics import CONTENT_TYPE, Metrics
 from lienthong.problems import Problem
 
 
-def router(monitor: HubMonitor, started_at: datetime) -> APIRouter:
+def router(readiness: Callable[[], Readiness], metrics: Metrics, started_at: datetime) -> APIRouter:
+    """The operations routes of any Lienthong app (hub or gateway), from its readiness and its metrics."""
     api = APIRouter(tags=["Operations"])
 
     @api.get("/health/live", summary="Liveness: the process answers")
@@ -27,13 +29,13 @@ def router(monitor: HubMonitor, started_at: datetime) -> APIRouter:
 
     @api.get("/health/ready", summary="Readiness: database, storage, trust store, certificates, schedulers")
     def ready() -> Response:
-        readiness = monitor.readiness()
-        return JSONResponse(readiness.to_dict(), status_code=200 if readiness.ready else 503)
+        now = readiness()
+        return JSONResponse(now.to_dict(), status_code=200 if now.ready else 503)
 
     @api.get("/metrics", summary="Prometheus metrics")
-    def metrics() -> Response:
-        monitor.readiness()  # database and storage health are part of every scrape
-        return Response(monitor.metrics.exposition(), media_type=CONTENT_TYPE)
+    def scrape() -> Response:
+        metrics.observe_readiness(readiness())  # database and storage health are part of every scrape
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     return api
 
