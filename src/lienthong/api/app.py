@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from lienthong import __version__
-from lienthong.api import v1, vdxp
+from lienthong.api import ops, v1, vdxp
 from lienthong.hub.service import Hub
+from lienthong.monitor.config import MonitorConfig
+from lienthong.monitor.hub import HubMonitor
 
 
-def create_app(hub: Hub, sdk_prefix: str = "") -> FastAPI:
+def create_app(hub: Hub, sdk_prefix: str = "", monitor: HubMonitor | None = None) -> FastAPI:
+    """The app; ``monitor`` (health, metrics, mTLS identity) is created from the environment when absent."""
+    monitor = monitor or HubMonitor(hub, MonitorConfig.from_env())  # monitor
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        monitor.start()  # monitor: sweeps and certificate scans run while the server does
+        try:
+            yield
+        finally:
+            monitor.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Lienthong hub",
         version=__version__,
         description=(
@@ -20,6 +37,11 @@ def create_app(hub: Hub, sdk_prefix: str = "") -> FastAPI:
         ),
     )
     app.state.hub = hub
+    # --- monitor: /health, /metrics, request latency, the client-certificate check (ops.py)
+    app.state.monitor = monitor
+    app.add_middleware(ops.LatencyMiddleware, metrics=monitor.metrics)
+    app.include_router(ops.router(monitor.readiness, monitor.metrics, hub.clock()))
+    # --- end monitor
 
     @app.exception_handler(v1.ApiProblem)
     async def problem_handler(_request: Request, exc: v1.ApiProblem) -> JSONResponse:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from lienthong.api import ops
 from lienthong.hub import directory
 from lienthong.hub import problems as HP
 from lienthong.hub.directory import SystemRef
@@ -140,6 +141,9 @@ def current_system(request: Request, authorization: Annotated[str | None, Header
     system = hub.system_for_token(authorization[7:].strip())
     if system is None:
         raise ApiProblem(HP.AUTH_FAILED("", detail="the token is unknown or revoked"))
+    refused = ops.client_identity_problem(request, system)  # monitor: mutual TLS behind a proxy
+    if refused is not None:
+        raise ApiProblem(refused, 403)
     hub.touch(system)
     return system
 

@@ -19,6 +19,7 @@ import anyio
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
+from lienthong.api import ops
 from lienthong.codes.dates import VIETNAM
 from lienthong.hub import directory
 from lienthong.hub import problems as HP
@@ -134,6 +135,9 @@ def router(hub: Hub) -> APIRouter:
 
     def guarded(request: Request) -> tuple[SystemRef, dict[str, str]]:
         system, params = authenticate(hub, request)
+        refused = ops.client_identity_problem(request, system)  # monitor: mutual TLS behind a proxy
+        if refused is not None:
+            raise AuthError(f"{refused.code}: {refused.message_en}")
         hub.touch(system)
         return system, params
 

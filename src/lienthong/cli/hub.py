@@ -53,10 +53,23 @@ def serve(
     import uvicorn
 
     from lienthong.api.app import create_app
+    from lienthong.monitor.config import MonitorConfig
+    from lienthong.monitor.hub import HubMonitor
+    from lienthong.monitor.identity import ClientCertMode
 
     hub = _hub(db, data_dir, policy=policy, max_package_bytes=max_package_mb << 20)
+    monitor = HubMonitor(hub, MonitorConfig.from_env())
     typer.echo(f"Lienthong hub on http://{host}:{port} (database {hub.engine.url.render_as_string()})")
-    uvicorn.run(create_app(hub, sdk_prefix), host=host, port=port, log_level="info")
+    # With the client-certificate check on, the peer address must stay the proxy's own: uvicorn would
+    # otherwise replace it with X-Forwarded-For and the trusted-proxy test would see the agency.
+    checking = monitor.config.client_cert.mode is not ClientCertMode.OFF
+    uvicorn.run(
+        create_app(hub, sdk_prefix, monitor),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=not checking,
+    )
 
 
 @agency_app.command("add")
@@ -312,3 +325,46 @@ def reoffer(delivery_id: str, db: DbOpt = None, data_dir: DirOpt = None) -> None
     except LienthongError as exc:
         _die(exc)
     typer.echo(f"{delivery_id}: pending again")
+
+
+# --- monitoring: the status screen (lienthong.monitor) -------------------------------------------------
+
+
+@app.command("status")
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    days: int = typer.Option(7, help="Days of uptime to show."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """What is healthy, what is not and since when: checks, certificates, agency contact and uptime.
+
+    Settings come from LIENTHONG_MONITOR_* (see docs/deployment.md). Exit 1 when the hub is not ready.
+    """
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lienthong.cli.monitor_view import render_status
+    from lienthong.monitor.config import MonitorConfig
+    from lienthong.monitor.hub import HubMonitor, unreachable_status
+
+    try:
+        hub = _hub(db, data_dir)
+    except (SQLAlchemyError, OSError) as exc:
+        report = unreachable_status(
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__, datetime.now(UTC)
+        )
+    else:
+        monitor = HubMonitor(hub, MonitorConfig.from_env())
+        try:
+            report = monitor.status(days)
+        finally:
+            monitor.stop()
+            hub.close()
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        render_status(Console(), report)
+    if not report["readiness"]["ready"]:
+        raise typer.Exit(1)

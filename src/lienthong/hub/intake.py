@@ -79,6 +79,7 @@ class Accepted:
     deliveries: list[DeliveryOutcome] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notified: list[str] = field(default_factory=list)
+    status_code: str | None = None  # for a status message: the code routed back to the sender
 
 
 @dataclass(frozen=True)
@@ -371,6 +372,7 @@ def commit(
         deliveries=outcomes,
         problems=prepared.problems,
         notified=[o.recipient for o in outcomes if o.state == "pending"],
+        status_code=prepared.status_code,
     )
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -87,6 +87,17 @@ class HubEvent:
     recipient: str | None
     problem: Problem | None
     at: datetime
+
+
+class Tally(Protocol):
+    """Where the hub counts what happens (monitoring metrics); the hub itself keeps no counts."""
+
+    def count(self, event: str, **labels: str) -> None: ...
+
+
+class NoTally:
+    def count(self, event: str, **labels: str) -> None:
+        pass
 
 
 class Notifier:
@@ -190,6 +201,7 @@ class Hub:
         self._systems: dict[str, tuple[float, SystemRef | None]] = {}
         self._touched: dict[str, float] = {}
         self._listeners: list[Callable[[HubEvent], None]] = []
+        self.tally: Tally = NoTally()  # monitoring replaces it (lienthong.monitor.hub)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -289,11 +301,20 @@ class Hub:
         except Refused as refused:
             upload.path.unlink(missing_ok=True)
             self._record_refusal(system_id, refused, upload)
+            self.tally.count("refused", reason=refused.problem.code)  # monitor
             self._emit(
                 HubEvent("refused", system_id, refused.sender, None, None, refused.problem, self.clock())
             )
             raise
         self.notifier.notify(accepted.notified)
+        # --- monitor: count new packages, their copies and routed statuses (a repeat is none of these)
+        if not accepted.repeat:
+            self.tally.count("accepted", kind=accepted.kind)
+            for outcome in accepted.deliveries:
+                self.tally.count("delivery", kind=accepted.kind, outcome=outcome.state)
+            if accepted.status_code:
+                self.tally.count("status", code=accepted.status_code)
+        # --- end monitor
         for outcome in accepted.deliveries:
             if outcome.state == "undeliverable" and not accepted.repeat:
                 self._emit(
@@ -434,6 +455,8 @@ class Hub:
                 s, now, system.system_id, "delivery.fetch", delivery_id, {"count": delivery.fetch_count}
             )
             key = package.blob_key
+            kind = delivery.kind
+        self.tally.count("fetched", kind=kind)  # monitor
         return self.blobs.root / key[:2] / key[2:4] / key, package
 
     def open_body(self, package: Package) -> IO[bytes]:
@@ -453,7 +476,9 @@ class Hub:
                 delivery.error_code = "HUB.RECEIVE_FAILED"
                 delivery.error_text = reason or "the recipient reported the fetch as failed"
             audit.append(s, now, system.system_id, f"delivery.ack.{value}", delivery_id, {"reason": reason})
-            return delivery.state
+            state = delivery.state
+        self.tally.count("acked", status=value)  # monitor
+        return state
 
     def reoffer(self, delivery_id: str, actor: str = "operator", system: SystemRef | None = None) -> None:
         """Offer a failed delivery again (the operator, or the agency itself)."""

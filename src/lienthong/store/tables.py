@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -199,3 +201,30 @@ class Counter(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(String(128), default="")
+
+
+# --- monitoring (lienthong.monitor): conditions with "since when", and uptime per day ---------------
+
+
+class MonitorState(Base):
+    """A watched condition's current state (a check, a certificate, a peer's contact) and since when."""
+
+    __tablename__ = "monitor_state"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # e.g. check:database, contact:<code>
+    status: Mapped[str] = mapped_column(String(8))  # ok | warn | fail
+    reason: Mapped[str] = mapped_column(String(64))  # OK or a MONITOR.* code
+    detail: Mapped[str] = mapped_column(Text, default="")
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UptimeDay(Base):
+    """How long a peer (an agency at the hub, the hub at a gateway) was in contact on one local day."""
+
+    __tablename__ = "monitor_uptime"
+
+    peer: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    up_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    observed_seconds: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,0 +1,1 @@
+"""Tests of lienthong.monitor and the hub's monitoring."""
