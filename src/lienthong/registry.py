@@ -9,6 +9,7 @@ PROBLEM_MODULES: tuple[str, ...] = (
     "lienthong.edxml.problems",
     "lienthong.hub.problems",
     "lienthong.signing.problems",
+    "lienthong.checks.problems",
 )
 
 
