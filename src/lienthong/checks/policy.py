@@ -30,9 +30,10 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+import lienthong.checks.problems  # noqa: F401  (registers the CHECK.* codes a policy may name)
 from lienthong.codes.calendar import WorkingCalendar
 from lienthong.codes.doctypes import ELECTRONIC_ONLY_775, find_type
-from lienthong.problems import Severity
+from lienthong.problems import Severity, catalogue
 
 OFF = "off"
 _LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
@@ -230,10 +231,6 @@ def policy_from_dict(data: Mapping[str, Any], *, source: str = "", base_dir: Pat
 
 
 def _check_rules(rules: Mapping[str, str], where: str) -> None:
-    from lienthong.checks.problems import SENT_LATE  # the CHECK.* catalogue is loaded with it
-    from lienthong.problems import catalogue
-
-    del SENT_LATE
     codes = {p.code for p in catalogue() if p.code.startswith("CHECK.")}
     for code, setting in rules.items():
         if code not in codes:
