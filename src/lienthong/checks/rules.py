@@ -91,6 +91,7 @@ _LIMITS = {
 
 
 def metadata_complete(f: Facts) -> Iterator[Problem]:
+    """Every outgoing field of Appendix VI present, within its length, dates and numbers in range."""
     h = f.header
     sender = h.from_
     code = h.code
@@ -263,6 +264,7 @@ def promulgation_date_sound(f: Facts) -> Iterator[Problem]:
 
 
 def document_type_known(f: Facts) -> Iterator[Problem]:
+    """TypeName is one of the 29 types (or, if the policy allows, a legal document), spelled exactly."""
     dtype = f.header.document_type
     name = ((dtype.type_name if dtype else None) or "").strip()
     if not name:
@@ -393,6 +395,7 @@ def main_pdf(f: Facts) -> Iterator[Problem]:
 
 
 def sender_registered(f: Facts) -> Iterator[Problem]:
+    """The sender's code is registered and its agency active."""
     assert f.context.registry is not None
     path = "MessageHeader/From/OrganId"
     record = f.context.registry.agency(f.sender) if f.sender else None
@@ -411,6 +414,7 @@ def sender_registered(f: Facts) -> Iterator[Problem]:
 
 
 def level_may_send(f: Facts) -> Iterator[Problem]:
+    """Types the policy reserves for higher levels (default: Chỉ thị, Thông tư only from level 1)."""
     assert f.context.registry is not None
     name = f.type_name
     limit = f.policy.authority.max_level.get(name) if name else None
@@ -558,6 +562,7 @@ def every_pdf_signed(f: Facts) -> Iterator[Problem]:
 
 
 def manifest_matches(f: Facts) -> Iterator[Problem]:
+    """Every manifest reference has its attachment (same ContentId and name) and vice versa."""
     refs = {normalise_cid(r.content_id or ""): r for r in f.message.references}
     atts = {normalise_cid(a.content_id or ""): a for a in f.message.attachment_list}
     for cid, ref in refs.items():
@@ -585,6 +590,7 @@ def manifest_matches(f: Facts) -> Iterator[Problem]:
 
 
 def attachment_types_allowed(f: Facts) -> Iterator[Problem]:
+    """Content types and extensions on the allow-list; a .pdf is really a PDF."""
     allowed = f.policy.attachments
     for att in f.message.attachment_list:
         name = att.attachment_name or ""
@@ -606,6 +612,7 @@ def attachment_types_allowed(f: Facts) -> Iterator[Problem]:
 
 
 def attachment_sizes(f: Facts) -> Iterator[Problem]:
+    """Each attachment and all of them together within the policy's limits (default 50 MB)."""
     limits = f.policy.attachments
     total = 0
     for att in f.message.attachment_list:
@@ -664,6 +671,7 @@ def unsafe_name(name: str, max_length: int) -> tuple[str, str] | None:
 
 
 def attachment_names_safe(f: Facts) -> Iterator[Problem]:
+    """No paths, control or bidirectional characters, reserved names; at most 200 characters."""
     limit = f.policy.attachments.max_name_length
     named = [(a.attachment_name or "", "AttachmentEncoded/Attachment") for a in f.message.attachment_list]
     named += [(r.attachment_name or "", "edXMLBody/edXMLManifest/Reference") for r in f.message.references]
