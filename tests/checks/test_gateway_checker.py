@@ -94,3 +94,32 @@ def test_the_gateway_checklist_stops_a_failing_package_until_a_clerk_acts(
     assert failing[0].message_vi.startswith("Tệp phu-luc.pdf không có chữ ký số hợp lệ")
     with pytest.raises(GatewayError, match=r"CHECK\.SIGNATURES"):
         gateway.approve(bad.local_id, "văn thư")
+
+
+def test_the_gateways_register_answers_the_history_port(gateway: Gateway, kit: SigningKit) -> None:
+    # Asked outside submit(): the gateway runs its checker inside its write transaction, where a
+    # second SQLite session would wait for the lock (reported to the lead; see the issue report).
+    from lienthong.gateway.checks_ports import OutgoingHistory
+
+    history = OutgoingHistory(gateway.sessions)
+    first = gateway.submit(signed_package(kit))
+    today = datetime.now(UTC).astimezone(VIETNAM)
+    ask = {
+        "document_id": None,
+        "issuer": SENDER.code,
+        "number": 12,
+        "notation": "QĐ-VPCP",
+        "year": today.year,
+    }
+    assert history.find(RECIPIENT.code, **ask) is None  # checked, not approved: nothing sent yet
+    gateway.approve(first.local_id, "văn thư")
+    found = history.find(RECIPIENT.code, **ask)
+    assert found is not None and found.reference == first.local_id and found.notation == "QĐ-VPCP"
+    assert history.find("000.00.00.H14", **ask) is None  # another recipient
+    assert history.find(RECIPIENT.code, **{**ask, "number": 13}) is None
+    by_id = history.find(RECIPIENT.code, **{**ask, "document_id": first.document_id, "number": None})
+    assert by_id is not None and by_id.reference == first.local_id
+    checker = gateway_checker(history=history)
+    data = signed_package(kit, subject="Về việc ban hành quy chế làm việc (gửi lại)")
+    [duplicate] = [p for p in checker(parse(data), data) if p.code == "CHECK.DUPLICATE"]
+    assert duplicate.params["original"] == first.local_id
