@@ -104,7 +104,7 @@ def test_the_gateways_register_answers_the_history_port(gateway: Gateway, kit: S
     history = OutgoingHistory(gateway.sessions)
     first = gateway.submit(signed_package(kit))
     today = datetime.now(UTC).astimezone(VIETNAM)
-    ask = {
+    ask: dict[str, Any] = {
         "document_id": None,
         "issuer": SENDER.code,
         "number": 12,
