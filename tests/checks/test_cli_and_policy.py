@@ -155,6 +155,10 @@ paper_recipients = ["000.00.00.G22", "000.00.00.A01"]
         ({"rules": {"CHECK.PAPER": "fatal"}}, "expected error, warning, info or off"),
         ({"catalogue": {"electronic_only": ["Sắc lệnh"]}}, "unknown document type 'Sắc lệnh'"),
         ({"time": {"urgent_grace_minutes": -5}}, "whole number"),
+        ({"time": {"calendar_file": "no-such-file.txt"}}, "calendar_file"),
+        ({"attachments": {"max_file_mb": "lots"}}, "positive number of MB"),
+        ({"format": {"allow_legal_types": "no"}}, "true or false"),
+        ({"format": {"min_pdf_version": "one"}}, "like 1.4"),
     ],
 )
 def test_policy_mistakes_are_refused_with_their_place(data: dict[str, object], says: str) -> None:

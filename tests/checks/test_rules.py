@@ -351,6 +351,7 @@ def test_secrecy_marks_in_the_subject_are_refused(subject: str, level: str) -> N
     [
         "Về việc bảo vệ bí mật nhà nước",
         "V/V BẢO VỆ BÍ MẬT NHÀ NƯỚC",
+        "V/V TĂNG CƯỜNG BẢO MẬT THÔNG TIN",
         "Báo cáo mật độ dân số năm 2026",
         "HƯỚNG DẪN ĐỔI MẬT KHẨU HỆ THỐNG",
         "Quan hệ mật thiết giữa các ngành",

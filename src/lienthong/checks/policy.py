@@ -27,11 +27,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import time
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import lienthong.checks.problems  # noqa: F401  (registers the CHECK.* codes a policy may name)
-from lienthong.codes.calendar import WorkingCalendar
+from lienthong.codes.calendar import CalendarFileError, WorkingCalendar
 from lienthong.codes.doctypes import ELECTRONIC_ONLY_775, find_type
 from lienthong.problems import Severity, catalogue
 
@@ -134,8 +135,13 @@ class Policy:
             return default
         return None if setting == OFF else _LEVELS[setting]
 
-    def calendar(self) -> WorkingCalendar:
+    @cached_property
+    def working_calendar(self) -> WorkingCalendar:
+        """Vietnam's working days with the operator's file, read once per policy."""
         return WorkingCalendar.load(self.time.calendar_file)
+
+    def calendar(self) -> WorkingCalendar:
+        return self.working_calendar
 
     def with_rules(self, settings: Mapping[str, str]) -> Policy:
         """A copy with some rules set: ``{"CHECK.SENT_LATE": "error"}``."""
@@ -178,8 +184,13 @@ def policy_from_dict(data: Mapping[str, Any], *, source: str = "", base_dir: Pat
     f = _table(data, "format", where)
     _only(f, {"allow_legal_types", "issuer_abbreviations", "min_pdf_version"}, f"{where} [format]")
     version = str(f.get("min_pdf_version", "1.4")).split(".")
+    if not (1 <= len(version) <= 2 and all(v.isdigit() for v in version)):
+        raise PolicyError(f"{where} [format]: min_pdf_version must read like 1.4, not {version!r}")
+    allow_legal = f.get("allow_legal_types", True)
+    if not isinstance(allow_legal, bool):
+        raise PolicyError(f"{where} [format]: allow_legal_types must be true or false")
     format_policy = FormatPolicy(
-        allow_legal_types=bool(f.get("allow_legal_types", True)),
+        allow_legal_types=allow_legal,
         issuer_abbreviations={str(k): str(v) for k, v in dict(f.get("issuer_abbreviations", {})).items()},
         min_pdf_version=(int(version[0]), int(version[1]) if len(version) > 1 else 0),
     )
@@ -212,9 +223,9 @@ def policy_from_dict(data: Mapping[str, Any], *, source: str = "", base_dir: Pat
     attachments = AttachmentPolicy(
         content_types=frozenset(str(c).lower() for c in att.get("content_types", base_att.content_types)),
         extensions=frozenset(str(e).lower().lstrip(".") for e in att.get("extensions", base_att.extensions)),
-        max_file_bytes=int(float(att.get("max_file_mb", base_att.max_file_bytes / (1 << 20))) * (1 << 20)),
-        max_total_bytes=int(float(att.get("max_total_mb", base_att.max_total_bytes / (1 << 20))) * (1 << 20)),
-        max_name_length=int(att.get("max_name_length", base_att.max_name_length)),
+        max_file_bytes=_megabytes(att, "max_file_mb", base_att.max_file_bytes, where),
+        max_total_bytes=_megabytes(att, "max_total_mb", base_att.max_total_bytes, where),
+        max_name_length=_int(att, "max_name_length", base_att.max_name_length, where),
     )
     c = _table(data, "catalogue", where)
     _only(c, {f.name for f in fields(CataloguePolicy)}, f"{where} [catalogue]")
@@ -227,7 +238,12 @@ def policy_from_dict(data: Mapping[str, Any], *, source: str = "", base_dir: Pat
             for code, types in dict(c.get("agency_paper", {})).items()
         },
     )
-    return Policy(rules, time_policy, format_policy, authority, secrets, attachments, catalogue, source)
+    policy = Policy(rules, time_policy, format_policy, authority, secrets, attachments, catalogue, source)
+    try:
+        policy.calendar()  # a missing or wrong calendar file is the policy's error, found now
+    except (OSError, CalendarFileError) as exc:
+        raise PolicyError(f"{where} [time] calendar_file: {exc}") from None
+    return policy
 
 
 def _check_rules(rules: Mapping[str, str], where: str) -> None:
@@ -259,6 +275,13 @@ def _int(table: Mapping[str, Any], key: str, default: int, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise PolicyError(f"{where}: {key} must be a whole number ≥ 0, not {value!r}")
     return value
+
+
+def _megabytes(table: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    value = table.get(key, default / (1 << 20))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise PolicyError(f"{where} [attachments]: {key} must be a positive number of MB, not {value!r}")
+    return int(value * (1 << 20))
 
 
 def _time(value: Any, where: str) -> time:

@@ -454,8 +454,11 @@ _LEVEL_NAMES = {"tuyệt mật": "Tuyệt mật", "tối mật": "Tối mật", 
 # Unambiguous phrases, in any case.
 _PHRASES = re.compile(r"\b(tuyệt\s+mật|tối\s+mật)\b", re.IGNORECASE)
 # The bare mark "MẬT" as stamped (capitals), not a syllable of another word: BÍ MẬT (secret, the
-# topic), MẬT ĐỘ (density), MẬT KHẨU (password), MẬT MÃ (cipher), MẬT THIẾT (close), MẬT ONG (honey).
-_BARE_MARK = re.compile(r"(?<!BÍ\s)\bMẬT\b(?!\s+(?:ĐỘ|KHẨU|MÃ|THIẾT|ONG|THÁM|BÁO|TẬP|PHẨM)\b)")
+# topic), BẢO MẬT (security), MẬT ĐỘ (density), MẬT KHẨU (password), MẬT MÃ (cipher), MẬT THIẾT
+# (close), MẬT ONG (honey) …
+_BARE_MARK = re.compile(
+    r"(?<!BÍ\s)(?<!BẢO\s)(?<!GIỮ\s)\bMẬT\b(?!\s+(?:ĐỘ|KHẨU|MÃ|THIẾT|ONG|THÁM|BÁO|TẬP|PHẨM|VỤ)\b)"
+)
 # "Mật" as a label: at the start of the subject or in brackets, "Độ mật: Mật".
 _LABEL = re.compile(
     r"(?:^\s*[\[(]?\s*mật\s*[\]):\-–]|[\[(]\s*mật\s*[\])]|độ\s+mật\s*:\s*(?P<level>tuyệt\s+mật|tối\s+mật|mật))",
@@ -605,7 +608,7 @@ def attachment_types_allowed(f: Facts) -> Iterator[Problem]:
             yield P.ATTACHMENT_TYPE(
                 path, name=name, detail_vi=f"phần mở rộng '{ext}'", detail_en=f"extension '{ext}'"
             )
-        elif ext == "pdf" and att.data is not None and not f.head(att, 1024).lstrip().startswith(b"%PDF-"):
+        elif ext == "pdf" and att.data is not None and b"%PDF-" not in f.head(att, 1024):
             yield P.ATTACHMENT_TYPE(
                 path, name=name, detail_vi="nội dung không phải PDF", detail_en="the content is not a PDF"
             )
