@@ -140,6 +140,21 @@ def test_the_operators_calendar_file_moves_the_deadline(tmp_path: Path) -> None:
     )
 
 
+def test_revocations_and_updates_carry_the_originals_time_and_are_not_late() -> None:
+    old = signed_by_both(at(2026, 11, 2, 9))
+    for business, late in (
+        ("0", Outcome.WARNED),
+        ("1", Outcome.PASSED),
+        ("2", Outcome.PASSED),
+        ("3", Outcome.WARNED),
+    ):
+        message = package(day="2026/11/02", business_type=business)
+        assert outcome(P.SENT_LATE.code, message=message, signatures=old) is late, business
+    urgent = package(day="2026/11/02", priority="1")
+    [problem] = run(urgent).result(P.URGENT_LATE.code).problems
+    assert "promulgated on 2026/11/02, due by 2026/11/03 01:59:59" in problem.message_en
+
+
 def test_urgent_documents_go_within_the_grace() -> None:
     message = package(priority="2")
     signed = signed_by_both(at(2026, 11, 25, 9))

@@ -30,11 +30,18 @@ def _fmt(moment: datetime) -> str:
 # --- time limits ---------------------------------------------------------------------------------
 
 
+# Time limits bind a document's first sending: new documents and replacements (a new document in
+# place of another). A revocation or an update carries the original's signing time, days old.
+_TIMED_BUSINESS = frozenset({0, 3})
+
+
 def sent_on_time(f: Facts) -> Iterator[Problem]:
     """Decision 28 Art. 6, Decree 30 Art. 18.1: sent on the day of signing, at the latest at
     12:00 of the next working day. Urgent documents are the next rule's."""
     signed = f.signing_time
     if signed is None or f.priority >= f.policy.time.urgent_priority:
+        return
+    if f.business_type not in _TIMED_BUSINESS:
         return
     moment, source = signed
     cal = f.context.calendar
@@ -60,19 +67,22 @@ def urgent_sent_immediately(f: Facts) -> Iterator[Problem]:
     signed = f.signing_time
     if signed is None or f.priority < f.policy.time.urgent_priority:
         return
+    if f.business_type not in _TIMED_BUSINESS:
+        return
     moment, source = signed
     grace = timedelta(minutes=f.policy.time.urgent_grace_minutes)
     if source == "date":
+        when_vi, when_en = f"ban hành ngày {moment:%Y/%m/%d}", f"promulgated on {moment:%Y/%m/%d}"
         moment = datetime.combine(moment.date(), time(23, 59, 59), moment.tzinfo)
+    else:
+        when_vi, when_en = f"ký lúc {_fmt(moment)}", f"signed at {_fmt(moment)}"
     deadline = moment + grace
     now = f.context.now()
     if now > deadline:
         yield P.URGENT_LATE(
             "MessageHeader/OtherInfo/Priority",
-            detail_vi=f"độ khẩn {f.priority}, ký lúc {_fmt(moment)}, hạn gửi {_fmt(deadline)}, "
-            f"gửi lúc {_fmt(now)}",
-            detail_en=f"priority {f.priority}, signed at {_fmt(moment)}, due by {_fmt(deadline)}, "
-            f"sent at {_fmt(now)}",
+            detail_vi=f"độ khẩn {f.priority}, {when_vi}, hạn gửi {_fmt(deadline)}, gửi lúc {_fmt(now)}",
+            detail_en=f"priority {f.priority}, {when_en}, due by {_fmt(deadline)}, sent at {_fmt(now)}",
         )
 
 
