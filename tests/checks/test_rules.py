@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 import pytest
 
 from lienthong.checks import (
+    RULES,
     AgencyRecord,
+    Facts,
     InMemoryHistory,
     InMemoryRegistry,
     Outcome,
@@ -20,7 +23,7 @@ from lienthong.checks import (
 from lienthong.checks import problems as P
 from lienthong.edxml import DocumentMessage, XmlFragment
 from lienthong.edxml.builder import attachment_from_bytes
-from lienthong.problems import Severity
+from lienthong.problems import Problem, Severity
 from tests.checks.kit import (
     PDF,
     RECIPIENT,
@@ -70,6 +73,21 @@ def test_rules_without_what_they_need_are_skipped_not_failed() -> None:
     skipped = {r.rule.code for r in result.results if r.outcome is Outcome.SKIPPED}
     assert skipped == {P.SENDER_AUTHORITY.code, P.LEVEL_PERMISSION.code, P.SIGNATURES.code, P.DUPLICATE.code}
     assert result.result(P.DUPLICATE.code).note == "needs history"
+
+
+def test_a_rule_that_breaks_is_skipped_and_logged_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    from lienthong.checks import Rule, run_rules
+    from lienthong.checks.rules import document_type_known
+
+    def broken(f: Facts) -> Iterator[Problem]:
+        raise KeyError("boom")
+        yield  # pragma: no cover
+
+    rules = (Rule(P.PAPER, "x", "x", broken), Rule(P.DOCUMENT_TYPE, "y", "y", document_type_known))
+    result = run_rules(rules, package(type_name="Văn bản khác"))
+    assert [r.outcome for r in result.results] == [Outcome.SKIPPED, Outcome.FAILED]
+    assert result.results[0].note == "internal error: KeyError"
+    assert "check CHECK.PAPER failed" in caplog.text
 
 
 # --- time limits ------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ __all__ = [
     "load_policy",
     "policy_from_dict",
     "problems",
+    "run_rules",
     "secrecy_level",
 ]
 

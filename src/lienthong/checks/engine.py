@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from lienthong.edxml.blob import Base64Error, iter_head
 from lienthong.problems import Problem, ProblemType, Severity
 from lienthong.signing.report import FileReport, SignatureReport
 
+log = logging.getLogger(__name__)
 _PDF_MAGIC = b"%PDF-"
 _PDF_VERSION = re.compile(rb"%PDF-(\d+)\.(\d+)")
 
@@ -245,7 +247,13 @@ def run_rules(
         if missing:
             results.append(RuleResult(rule, Outcome.SKIPPED, note=f"needs {', '.join(missing)}"))
             continue
-        found = list(rule.check(facts))
+        try:
+            found = list(rule.check(facts))
+        except Exception as exc:
+            # A broken rule must not stop a delivery or a clerk's checklist: logged, shown as skipped.
+            log.exception("check %s failed", rule.code)
+            results.append(RuleResult(rule, Outcome.SKIPPED, note=f"internal error: {type(exc).__name__}"))
+            continue
         if rule.code in policy.rules:
             # An explicit setting applies to every finding; by default a rule may report some
             # findings below its own severity (a date one day off is a warning, one in the future an error).
