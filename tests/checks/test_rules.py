@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from lienthong.checks import (
-    RULES,
     AgencyRecord,
     Facts,
     InMemoryHistory,
