@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from lienthong.codes.agency import AgencyCode
@@ -116,7 +116,7 @@ class InMemoryHistory:
 
 @dataclass(frozen=True)
 class Context:
-    """The world as the rules see it. ``today`` and ``now`` come from the clock, never from the OS."""
+    """The world as the rules see it; ``now`` comes from the clock, never from the OS."""
 
     clock: Clock = utc_now
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
@@ -125,6 +125,3 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock()
-
-    def today(self) -> date:
-        return self.clock().astimezone(self.calendar.tz).date()

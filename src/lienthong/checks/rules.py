@@ -344,7 +344,8 @@ def competence_marker(f: Facts) -> Iterator[Problem]:
 
 
 def main_pdf(f: Facts) -> Iterator[Problem]:
-    """The main document (first PDF) is PDF ≥ 1.4 and carries the signer's and the agency's signatures."""
+    """The main document (first PDF) is PDF ≥ 1.4; when signatures were verified, it carries valid
+    signatures of the signer named in SignerInfo and of the sending agency."""
     pdfs = f.pdf_attachments
     if not pdfs:
         yield P.MAIN_PDF(
