@@ -109,18 +109,19 @@ class Facts:
         for att in self.message.attachment_list:
             name = (att.attachment_name or "").lower()
             declared = (att.content_type or "").lower() == "application/pdf" or name.endswith(".pdf")
-            if declared or _PDF_MAGIC in self.head(att):
+            if declared or _PDF_MAGIC in (self.head(att) or b""):
                 found.append(att)
         return found
 
-    def head(self, att: Attachment, size: int = 1024) -> bytes:
+    def head(self, att: Attachment, size: int = 1024) -> bytes | None:
+        """The first decoded bytes; None when the content cannot be decoded (EDXML.BAD_BASE64)."""
         try:
             return iter_head(att.data, size) if att.data is not None else b""
         except Base64Error:
-            return b""
+            return None
 
     def pdf_version(self, att: Attachment) -> tuple[int, int] | None:
-        m = _PDF_VERSION.search(self.head(att, 1024))
+        m = _PDF_VERSION.search(self.head(att, 1024) or b"")
         return (int(m.group(1)), int(m.group(2))) if m else None
 
     @cached_property

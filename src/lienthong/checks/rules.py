@@ -347,6 +347,8 @@ def main_pdf(f: Facts) -> Iterator[Problem]:
     """The main document (first PDF) is PDF ≥ 1.4; when signatures were verified, it carries valid
     signatures of the signer named in SignerInfo and of the sending agency."""
     pdfs = f.pdf_attachments
+    if not pdfs and f.business_type in (1, 2):
+        return  # a revocation or an update names a document already issued
     if not pdfs:
         yield P.MAIN_PDF(
             "AttachmentEncoded",
@@ -359,7 +361,9 @@ def main_pdf(f: Facts) -> Iterator[Problem]:
     path = f"AttachmentEncoded/Attachment[{name}]"
     version = f.pdf_version(att)
     minimum = f.policy.format.min_pdf_version
-    if version is None:
+    if f.head(att) is None:
+        pass  # undecodable content: EDXML.BAD_BASE64 says it, and the hub refuses it
+    elif version is None:
         yield P.MAIN_PDF(path, detail_vi=f"{name} không phải tệp PDF", detail_en=f"{name} is not a PDF file")
     elif version < minimum:
         v, m = f"{version[0]}.{version[1]}", f"{minimum[0]}.{minimum[1]}"
@@ -619,7 +623,7 @@ def attachment_types_allowed(f: Facts) -> Iterator[Problem]:
             yield P.ATTACHMENT_TYPE(
                 path, name=name, detail_vi=f"phần mở rộng '{ext}'", detail_en=f"extension '{ext}'"
             )
-        elif ext == "pdf" and att.data is not None and b"%PDF-" not in f.head(att, 1024):
+        elif ext == "pdf" and b"%PDF-" not in (f.head(att, 1024) or b"%PDF-"):
             yield P.ATTACHMENT_TYPE(
                 path, name=name, detail_vi="nội dung không phải PDF", detail_en="the content is not a PDF"
             )
