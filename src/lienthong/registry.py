@@ -10,6 +10,7 @@ PROBLEM_MODULES: tuple[str, ...] = (
     "lienthong.hub.problems",
     "lienthong.signing.problems",
     "lienthong.monitor.problems",
+    "lienthong.checks.problems",
 )
 
 

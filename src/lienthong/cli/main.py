@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lienthong import __version__
+from lienthong.cli import check as check_cli
 from lienthong.cli import edxml as edxml_cli
 from lienthong.cli import gateway as gateway_cli
 from lienthong.cli import hub as hub_cli
@@ -27,6 +28,7 @@ app.add_typer(gateway_cli.app, name="gateway")
 app.add_typer(pki_cli.app, name="pki")
 app.add_typer(sign_cli.app, name="sign")
 app.command("verify")(sign_cli.verify)
+app.command("check")(check_cli.check_command)  # issue 5: preflight checks
 
 
 @app.command("version")

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from lienthong.checks import hub_check
+from lienthong.checks import problems as CP
 from lienthong.codes.dates import parse_date
 from lienthong.codes.notation import Notation
 from lienthong.edxml import (
@@ -124,8 +126,12 @@ def prepare(
     extra_to: list[str],
     max_recipients: int,
     limits: ParseLimits = DEFAULT_LIMITS,
+    now: datetime | None = None,
 ) -> Prepared:
-    """Parse, authorise the sender, validate and decide what the package is. Raises Refused."""
+    """Parse, authorise the sender, validate and decide what the package is. Raises Refused.
+
+    ``now`` is the hub's clock, for the preflight checks' time limits (the wall clock when None).
+    """
     try:
         message = parse(upload.path, limits=limits)
     except ParseError as exc:
@@ -148,6 +154,15 @@ def prepare(
     unroutable = [p for p in errors if p.code in _UNROUTABLE]
     if unroutable:
         raise Refused(HP.NOT_ROUTABLE(unroutable[0].path, detail=unroutable[0].message_en), sender=sender)
+    # --- preflight checks (issue 5): the hub's subset, recorded; state secrets refused outright ---
+    checked = _preflight(message, now)
+    secret = next((p for p in checked if p.code == CP.STATE_SECRET.code), None)
+    if secret is not None:
+        level, detail = secret.params.get("level", ""), secret.params.get("detail_en", "")
+        raise Refused(HP.STATE_SECRET(secret.path, level=level, detail=detail), sender=sender)
+    found = found + checked
+    errors = errors + [p for p in checked if p.is_error]
+    # --- end of preflight checks ---
     if policy is Policy.STRICT and errors:
         detail = "; ".join(f"{p.code} at {p.path}" for p in errors[:10])
         raise Refused(HP.POLICY_REFUSED(errors[0].path, detail=detail), sender=sender)
@@ -189,6 +204,14 @@ def prepare(
         subject=h.subject,
         priority=priority,
     )
+
+
+def _preflight(message: Message, now: datetime | None) -> list[Problem]:
+    """The checks the hub can judge from the package alone (no signatures, registers or history)."""
+    if now is None:
+        return hub_check(message).problems
+    moment = now
+    return hub_check(message, clock=lambda: moment).problems
 
 
 def _prepare_status(message: StatusMessage, sender: str, found: list[Problem]) -> Prepared:

@@ -136,6 +136,14 @@ UNAVAILABLE = define(
     "Trục tạm thời không xử lý được: {detail}",
     "The hub cannot process this now: {detail}",
 )
+# --- issue 5 (preflight checks): the one check finding the hub refuses under every policy ---
+STATE_SECRET = define(
+    "HUB.STATE_SECRET",
+    E,
+    "Gói tin bị từ chối: văn bản mật ({level}) không được gửi qua Trục liên thông ({detail})",
+    "The package is refused: a state-secret document ({level}) must never travel on the hub ({detail})",
+    "Decision 28/2018/QĐ-TTg (state-secret documents are out of scope)",
+)
 RECORDED = define(
     "HUB.RECORDED",
     W,
@@ -166,6 +174,7 @@ SDK_ERROR_CODES: dict[str, str] = {
     BAD_REQUEST.code: "29",
     DIRECTORY.code: "30",
     UNAVAILABLE.code: "20",
+    STATE_SECRET.code: "31",  # issue 5: a number of its own, after the project's 24–30
 }
 
 

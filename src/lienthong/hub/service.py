@@ -294,6 +294,7 @@ class Hub:
                 list(extra_to),
                 self.config.max_recipients,
                 self.parse_limits,
+                now=self.clock(),  # issue 5: the preflight checks' time limits use the hub's clock
             )
             key = self.blobs.put_file(upload.path, upload.sha256)  # fsynced before the commit
             with self.write() as s:
