@@ -208,3 +208,15 @@ def test_a_package_accepted_before_a_crash_is_not_sent_twice(
     assert row["state"] == "sent" and row["hub_doc_id"] == first.doc_id
     nghean.poll_inbox()
     assert len([i for i in nghean.inbox() if i["kind"] == "edoc"]) == 1
+
+
+def test_the_preflight_checklist_stops_a_state_secret_whoever_approves(
+    three: tuple[Gateway, Gateway, Gateway],
+) -> None:
+    vpcp, _, _ = three
+    row = vpcp.submit(document(subject="TỐI MẬT: Phương án bảo vệ mục tiêu quan trọng"))
+    failing = {c.code for c in vpcp.checklist(row.local_id) if not c.ok}
+    assert "CHECK.STATE_SECRET" in failing
+    with pytest.raises(GatewayError, match="state secrets"):
+        vpcp.approve(row.local_id, "Văn thư A", override=True)
+    assert vpcp.outbox()[0]["state"] == "checked"  # never queued

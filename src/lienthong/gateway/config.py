@@ -51,6 +51,8 @@ class GatewayConfig:
     trust_dir: Path | None = None  # trust anchors for verifying what arrives
     signing_key: Path | None = None  # the agency's key: outgoing packages carry its XML signature
     signing_cert: Path | None = None
+    preflight: bool = True  # run the preflight rules (lienthong.checks) on what is submitted
+    checks_policy: Path | None = None  # a TOML policy for them; the defaults otherwise
     http_host: str = "127.0.0.1"
     http_port: int = 8500
     holidays_file: Path | None = None
@@ -79,7 +81,14 @@ class GatewayConfig:
         try:
             hub = HubLink(**data.pop("hub", {}))
             smtp = SmtpSettings(**data.pop("smtp", {}))
-            for key in ("data_dir", "trust_dir", "holidays_file", "signing_key", "signing_cert"):
+            for key in (
+                "data_dir",
+                "trust_dir",
+                "holidays_file",
+                "signing_key",
+                "signing_cert",
+                "checks_policy",
+            ):
                 if data.get(key):
                     data[key] = (base / str(data[key])).resolve()
             if "clerk_emails" in data:

@@ -117,7 +117,7 @@ class Gateway:
         migrate(self.engine, MIGRATIONS)
         self.sessions = session_factory(self.engine)
         self.port = port if port is not None else connect(config)
-        self.checker = checker  # the preflight rules (lienthong.checks) when wired in
+        self.checker = checker if checker is not None else self._default_checker()
         self.mailer = mailer if mailer is not None else smtp_mailer(config.smtp)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self.calendar = WorkingCalendar.load(config.holidays_file)
@@ -126,6 +126,21 @@ class Gateway:
             self.signer = PackageSigner(load_credential(config.signing_key, config.signing_cert))
         self.verifier = Verifier(load_trust_store(config.trust_dir)) if config.trust_dir else None
         self._release_leases()
+
+    def _default_checker(self) -> Callable[[Message, bytes], list[Problem]] | None:
+        """The preflight rules of lienthong.checks, with this gateway's register as history."""
+        if not self.config.preflight:
+            return None
+        from lienthong.checks import gateway_checker
+        from lienthong.checks.policy import load_policy
+        from lienthong.gateway.checks_ports import OutgoingHistory
+
+        return gateway_checker(
+            policy=load_policy(self.config.checks_policy) if self.config.checks_policy else None,
+            trust=load_trust_store(self.config.trust_dir) if self.config.trust_dir else None,
+            history=OutgoingHistory(self.sessions),
+            clock=self.clock,
+        )
 
     def _release_leases(self) -> None:
         """A restart means the previous process is gone: what it had claimed is due again now.
@@ -211,6 +226,8 @@ class Gateway:
         )
         business = message.business
         now = self.clock()
+        # The preflight rules (signature verification included) run before the write lock is taken.
+        preflight = [_item_from_problem(p) for p in self.checker(message, data)] if self.checker else []
         with self.tx() as s:
             same_bytes = s.execute(select(Outgoing).where(Outgoing.sha256 == digest)).scalar_one_or_none()
             if same_bytes is not None:
@@ -238,7 +255,7 @@ class Gateway:
                 for t in h.to
                 if (t.organ_id or "").strip()
             ]
-            checklist = self._checklist(s, row, message, data, number, year)
+            checklist = self._checklist(s, row, message, number, year) + preflight
             row.checklist_json = json.dumps([c.to_dict() for c in checklist], ensure_ascii=False)
             row.state = "checked"
             if number is not None and not any(c.code == "GATEWAY.DUPLICATE_NUMBER" for c in checklist):
@@ -250,11 +267,9 @@ class Gateway:
             return row
 
     def _checklist(
-        self, s: Session, row: Outgoing, message: DocumentMessage, data: bytes, number: int | None, year: int
+        self, s: Session, row: Outgoing, message: DocumentMessage, number: int | None, year: int
     ) -> list[CheckItem]:
         items = [_item_from_problem(p) for p in validate(message)]
-        if self.checker is not None:
-            items += [_item_from_problem(p) for p in self.checker(message, data)]
         # Decree 30 Appendix VI: warn of a duplicate document id or the same number + notation + issuer.
         if row.document_id:
             other = s.execute(
@@ -313,6 +328,11 @@ class Gateway:
             if row.state not in ("checked", "draft"):
                 raise GatewayError(f"Gói tin đang ở trạng thái {row.state} / the package is {row.state}")
             failing = [c for c in json.loads(row.checklist_json) if not c["ok"]]
+            if any(c["code"] == "CHECK.STATE_SECRET" for c in failing):
+                # Decision 28: state secrets never travel on this system, whoever approves.
+                raise GatewayError(
+                    "Văn bản mật không được gửi qua hệ thống / state secrets are never sent here"
+                )
             if failing and not override:
                 codes = ", ".join(c["code"] for c in failing)
                 raise GatewayError(f"Còn lỗi cần sửa: {codes} / errors remain: {codes}")
