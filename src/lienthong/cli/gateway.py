@@ -138,3 +138,33 @@ def track(local_id: str, config: ConfigOpt, as_json: JsonOpt = False) -> None:
         return
     Console().print(f"[bold]{data['notation']}[/] {data['subject'] or ''} — {data['state']}")
     _print(data["recipients"], False, ["recipient", "label_vi", "fetched_at", "history", "error"])
+
+
+@app.command("status")
+def gateway_status(
+    config: ConfigOpt,
+    as_json: JsonOpt = False,
+    days: int = typer.Option(7, help="Days of uptime to show."),
+) -> None:
+    """What is healthy, what is not and since when: checks, the contact with the hub, the outbox.
+
+    Exit 1 when the gateway is not ready.
+    """
+    from lienthong.cli.monitor_view import render_status
+    from lienthong.gateway.monitoring import GatewayMonitor
+
+    gateway = _open(config)
+    try:
+        gateway.port.wait(0)  # one exchange with the hub now, so "contact" is current
+    except Exception as exc:  # an unreachable hub is what this command is for: report it, do not fail
+        typer.echo(f"hub: {exc}", err=True)
+    report = GatewayMonitor(gateway, watch_loops=False).status(days)
+    ready = bool(report["readiness"]["ready"])
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        render_status(Console(), report, title=f"Lienthong gateway {gateway.config.agency_code}", peer="peer")
+        Console().print(report["dashboard"])
+    gateway.close()
+    if not ready:
+        raise typer.Exit(1)

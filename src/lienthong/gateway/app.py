@@ -12,6 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from lienthong.api import ops
+from lienthong.api.ops import LatencyMiddleware
+from lienthong.gateway.monitoring import GatewayMonitor
 from lienthong.gateway.service import Gateway, GatewayError
 
 
@@ -43,6 +46,10 @@ def create_app(gateway: Gateway, run_loops: bool = True) -> FastAPI:
             await task
 
     app = FastAPI(title=f"Lienthong gateway {gateway.config.agency_code}", lifespan=lifespan)
+    monitor = GatewayMonitor(gateway)
+    app.state.monitor = monitor
+    app.add_middleware(LatencyMiddleware, metrics=monitor.metrics)
+    app.include_router(ops.router(monitor.readiness, monitor.metrics, gateway.clock()))
 
     @app.exception_handler(GatewayError)
     async def refused(_request: Request, exc: GatewayError) -> JSONResponse:

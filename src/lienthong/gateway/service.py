@@ -116,7 +116,10 @@ class Gateway:
         self.engine = make_engine(config.database_url)
         migrate(self.engine, MIGRATIONS)
         self.sessions = session_factory(self.engine)
-        self.port = port if port is not None else connect(config)
+        self.last_hub_contact: datetime | None = None  # the last exchange with the hub that worked
+        self.port: HubPort = _Contact(port if port is not None else connect(config), self._contacted)
+        self.on_round: Callable[[str], None] = lambda _name: None  # monitoring: a loop finished a round
+        self.on_retry: Callable[[str], None] = lambda _code: None  # monitoring: an outbox retry
         self.checker = checker if checker is not None else self._default_checker()
         self.mailer = mailer if mailer is not None else smtp_mailer(config.smtp)
         self.is_postgres = self.engine.dialect.name == "postgresql"
@@ -141,6 +144,9 @@ class Gateway:
             history=OutgoingHistory(self.sessions),
             clock=self.clock,
         )
+
+    def _contacted(self) -> None:
+        self.last_hub_contact = self.clock()
 
     def _release_leases(self) -> None:
         """A restart means the previous process is gone: what it had claimed is due again now.
@@ -420,6 +426,7 @@ class Gateway:
             self._resolve(s, row.id, "send_failed", now)
 
     def _retry_later(self, row_id: int, code: str, text: str) -> None:
+        self.on_retry(code)
         now = self.clock()
         with self.tx() as s:
             row = s.get_one(Outgoing, row_id)
@@ -956,16 +963,19 @@ class Gateway:
     async def run(self, stop: asyncio.Event) -> None:
         """Outbox, inbox (long poll), tracking and warnings, until ``stop`` is set."""
         await asyncio.gather(
-            self._loop(stop, self.process_outbox, self.config.outbox_interval),
+            self._loop(stop, self.process_outbox, self.config.outbox_interval, "outbox"),
             self._inbox_loop(stop),
             self._loop(stop, self.refresh_tracking, self.config.tracking_interval),
             self._loop(stop, self.evaluate_warnings, self.config.warnings_interval),
         )
 
-    async def _loop(self, stop: asyncio.Event, step: Callable[[], object], interval: float) -> None:
+    async def _loop(
+        self, stop: asyncio.Event, step: Callable[[], object], interval: float, name: str = ""
+    ) -> None:
         while not stop.is_set():
             try:
                 await asyncio.to_thread(step)
+                self.on_round(name)
             except Exception:  # one failing round must not stop the gateway
                 log.exception("gateway step %s failed", getattr(step, "__name__", step))
             with suppress(TimeoutError):
@@ -975,6 +985,7 @@ class Gateway:
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.poll_inbox)
+                self.on_round("inbox")
                 await asyncio.to_thread(self.port.wait, self.config.wait_seconds)
             except HubUnavailable as exc:
                 log.warning("inbox: %s", exc)
@@ -1008,6 +1019,44 @@ _STATUS_LABELS = {
     "15": "Đã thu hồi",
     "16": "Từ chối thu hồi",
 }
+
+
+class _Contact:
+    """A hub port that notes every call that went through (the gateway's contact with the hub)."""
+
+    def __init__(self, port: HubPort, contacted: Callable[[], None]) -> None:
+        self.inner = port
+        self.contacted = contacted
+
+    def _through(self, result: Any) -> Any:
+        self.contacted()
+        return result
+
+    def send(self, package: bytes) -> Any:
+        try:
+            return self._through(self.inner.send(package))
+        except HubRefused:
+            self.contacted()  # a refusal is an answer: the hub is there
+            raise
+
+    def inbox(self, kind: str | None = None) -> Any:
+        return self._through(self.inner.inbox(kind))
+
+    def fetch(self, delivery_id: str) -> bytes:
+        return bytes(self._through(self.inner.fetch(delivery_id)))
+
+    def ack(self, delivery_id: str, status: str, reason: str = "") -> None:
+        self.inner.ack(delivery_id, status, reason)
+        self.contacted()
+
+    def sent(self, doc_id: str) -> Any:
+        return self._through(self.inner.sent(doc_id))
+
+    def wait(self, timeout: float) -> int:
+        return int(self._through(self.inner.wait(timeout)))
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def recipient_label(outgoing_state: str, r: OutgoingRecipient) -> str:
