@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 
 # Each layer adds its problem module here when it defines one.
-PROBLEM_MODULES: tuple[str, ...] = ("lienthong.edxml.problems", "lienthong.hub.problems")
+PROBLEM_MODULES: tuple[str, ...] = (
+    "lienthong.edxml.problems",
+    "lienthong.hub.problems",
+    "lienthong.watch.problems",
+)
 
 
 def load_all() -> None:
