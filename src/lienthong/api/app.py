@@ -6,11 +6,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from lienthong import __version__
-from lienthong.api import v1, vdxp
+from lienthong.api import reports, v1, vdxp
 from lienthong.hub.service import Hub
+from lienthong.watch.config import WatchConfig
 
 
-def create_app(hub: Hub, sdk_prefix: str = "") -> FastAPI:
+def create_app(hub: Hub, sdk_prefix: str = "", watch_config: WatchConfig | None = None) -> FastAPI:
     app = FastAPI(
         title="Lienthong hub",
         version=__version__,
@@ -26,5 +27,6 @@ def create_app(hub: Hub, sdk_prefix: str = "") -> FastAPI:
         return v1.problem_response(exc)
 
     app.include_router(v1.router(hub))
+    app.include_router(reports.router(hub, watch_config or WatchConfig()))
     app.include_router(vdxp.router(hub), prefix=sdk_prefix)
     return app

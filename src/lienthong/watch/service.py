@@ -163,6 +163,17 @@ class Watch:
                 )
         return out
 
+    def send_reports(self, reports: DailyReports, now: datetime | None = None) -> int:
+        """Queue the reports now, on demand (beside the scheduled run; a new key per request)."""
+        now = now or self.hub.clock()
+        count = 0
+        with self.hub.write() as s:
+            for item in self._render_messages(reports):
+                item["key"] = f"{item['key']}:manual:{utc(now).isoformat()}"
+                count += outbox.enqueue(s, now=now, **item)
+        self.wake.set()
+        return count
+
     def report_payload(self, report: AgencyReport, language: str) -> dict[str, Any]:
         """What the e-mail needs, rendered now (the PDF is made from the same HTML when sent)."""
         t = render.labels(language)
