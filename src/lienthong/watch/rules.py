@@ -178,15 +178,7 @@ class _Builder:
             .where(Refusal.at >= self.start, Refusal.at < self.as_of)
             .order_by(Refusal.at)
         ).all()
-        unnamed = {r.system_id for r in rows if not r.sender_code}
-        acting: dict[str, list[str]] = defaultdict(list)
-        if unnamed:
-            for system_id, code in self.s.execute(
-                select(System.system_id, SystemAgency.agency_code)
-                .join(SystemAgency, SystemAgency.system_pk == System.id)
-                .where(System.system_id.in_(unnamed))
-            ):
-                acting[system_id].append(code)
+        acting = self._acting({r.system_id for r in rows if not r.sender_code})
         for r in rows:
             # A refusal before the sender was read (unreadable package): every agency of the system hears.
             for code in [r.sender_code] if r.sender_code else acting.get(r.system_id, []):
@@ -201,13 +193,26 @@ class _Builder:
                     ),
                 )
 
+    def _acting(self, system_ids: set[str]) -> dict[str, list[str]]:
+        """The agencies each system acts for (a refusal that named no sender goes to all of them)."""
+        acting: dict[str, list[str]] = defaultdict(list)
+        if system_ids:
+            for system_id, code in self.s.execute(
+                select(System.system_id, SystemAgency.agency_code)
+                .join(SystemAgency, SystemAgency.system_pk == System.id)
+                .where(System.system_id.in_(system_ids))
+            ):
+                acting[system_id].append(code)
+        return acting
+
     def deliveries(self) -> None:
         backlog_cut = self.all_cutoffs(lambda t: t.backlog_hours)
         reply_cut = self.all_cutoffs(lambda t: t.reply_hours)
         d, p = Delivery, Package
         unanswered = or_(d.last_status_code.is_(None), d.last_status_code == "01")
         wanted = or_(
-            and_(d.state == "pending", d.created_at < backlog_cut),
+            # Backlog is about documents; a status left unfetched is the sender's own tracking gap.
+            and_(d.kind == "edoc", d.state == "pending", d.created_at < backlog_cut),
             and_(d.state == "failed", d.created_at >= self.horizon),
             and_(d.state == "undeliverable", d.created_at >= self.start),
             and_(
@@ -246,8 +251,10 @@ class _Builder:
                 "subject": r.subject,
                 "link": self.link(r.doc_id),
             }
-            if r.state == "pending" and created < self.cutoff(
-                self.thresholds(r.recipient_code).backlog_hours
+            if (
+                r.kind == "edoc"
+                and r.state == "pending"
+                and created < self.cutoff(self.thresholds(r.recipient_code).backlog_hours)
             ):
                 hours = self.waited(created)
                 self.add(
@@ -456,32 +463,49 @@ class _Builder:
         ]
 
     def _buckets(
-        self, key: Any, moment: Any, where: Iterable[ColumnElement[bool]], bounds: list[datetime]
+        self,
+        keys: list[Any],
+        moment: Any,
+        where: Iterable[ColumnElement[bool]],
+        bounds: list[datetime],
+        join: tuple[Any, ColumnElement[bool]] | None = None,
     ) -> dict[Any, list[int]]:
         """Counts per key per bucket in one grouped query (a CASE over the bucket bounds)."""
         bucket = case(*[(moment < bounds[n + 1], n) for n in range(len(bounds) - 1)], else_=None).label("b")
-        query = (
-            select(key, bucket, func.count())
-            .where(*where, moment >= bounds[0], moment < bounds[-1])
-            .group_by(key, bucket)
-        )
+        query = select(*keys, bucket, func.count())
+        if join is not None:
+            query = query.join(*join)
+        query = query.where(*where, moment >= bounds[0], moment < bounds[-1]).group_by(*keys, bucket)
         out: dict[Any, list[int]] = defaultdict(lambda: [0] * (len(bounds) - 1))
-        for k, b, n in self.s.execute(query):
+        for row in self.s.execute(query):
+            *key, b, n = row
             if b is not None:
-                out[k][int(b)] += int(n)
+                out[key[0] if len(key) == 1 else tuple(key)][int(b)] += int(n)
         return out
 
     def trends(self) -> dict[str, dict[str, list[int]]]:
         bounds = self.day_bounds()
         d, p = Delivery, Package
+        send_errors: dict[str, list[int]] = defaultdict(lambda: [0] * TREND_DAYS)
+        # As in the lists: refusals (by sender, else the system's agencies) and undeliverable copies.
+        refused = self._buckets([Refusal.sender_code, Refusal.system_id], Refusal.at, [], bounds)
+        acting = self._acting({system for sender, system in refused if not sender})
+        for (sender, system_id), values in refused.items():
+            for code in [sender] if sender else acting.get(system_id, []):
+                send_errors[code] = [x + y for x, y in zip(send_errors[code], values, strict=True)]
+        undeliverable = self._buckets(
+            [p.sender_code], d.created_at, [d.state == "undeliverable"], bounds, (p, d.package_id == p.id)
+        )
+        for code, values in undeliverable.items():
+            send_errors[code] = [x + y for x, y in zip(send_errors[code], values, strict=True)]
         return {
-            "sent": self._buckets(p.sender_code, p.received_at, [p.kind == "edoc"], bounds),
+            "sent": self._buckets([p.sender_code], p.received_at, [p.kind == "edoc"], bounds),
             "received": self._buckets(
-                d.recipient_code, d.created_at, [d.kind == "edoc", d.state != "undeliverable"], bounds
+                [d.recipient_code], d.created_at, [d.kind == "edoc", d.state != "undeliverable"], bounds
             ),
-            "send_errors": self._buckets(Refusal.sender_code, Refusal.at, [], bounds),
+            "send_errors": send_errors,
             "receive_errors": self._buckets(
-                d.recipient_code, d.created_at, [d.state.in_(("failed", "undeliverable"))], bounds
+                [d.recipient_code], d.created_at, [d.state.in_(("failed", "undeliverable"))], bounds
             ),
         }
 
@@ -503,7 +527,7 @@ class _Builder:
         day = self.period.date - timedelta(days=1)
         start = datetime.combine(day, datetime.min.time(), VIETNAM)
         bounds = [utc(start + timedelta(hours=h)) for h in range(25)]
-        counts = self._buckets(Package.kind, Package.received_at, [], bounds)
+        counts = self._buckets([Package.kind], Package.received_at, [], bounds)
         return {kind: tuple(counts.get(kind, [0] * 24)) for kind in ("edoc", "status")}
 
 
