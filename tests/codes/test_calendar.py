@@ -58,8 +58,8 @@ def test_operator_file_adds_days_off_and_working_saturdays(tmp_path: Path) -> No
         WorkingCalendar.load(path)
 
 
-def _vn(*args: int) -> datetime:
-    return datetime(*args, tzinfo=VIETNAM)
+def _vn(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=VIETNAM)
 
 
 def test_working_hours_skip_nights_weekends_and_holidays() -> None:

@@ -28,8 +28,8 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
-    def at(self, *args: int) -> Clock:
-        self.now = datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    def at(self, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> Clock:
+        self.now = datetime(year, month, day, hour, minute, tzinfo=UTC)
         return self
 
 
