@@ -51,7 +51,7 @@ def test_operator_file_adds_days_off_and_working_saturdays(tmp_path: Path) -> No
     assert cal.is_working_day(date(2027, 1, 9))
     assert cal.next_working_day(date(2026, 12, 30)) == date(2027, 1, 4)
     path.write_text("2027-01-09 maybe\n", encoding="utf-8")
-    with pytest.raises(CalendarFileError, match="calendar.txt:1"):
+    with pytest.raises(CalendarFileError, match=r"calendar\.txt:1"):
         WorkingCalendar.load(path)
     path.write_text("2027-01-09 off\n2027-01-09 work\n", encoding="utf-8")
     with pytest.raises(CalendarFileError, match="both"):
@@ -69,8 +69,8 @@ def test_working_hours_skip_nights_weekends_and_holidays() -> None:
     # Over Tết: Friday 13 Feb 2026 15:00 to Monday 23 Feb 10:00.
     assert cal.working_hours_between(_vn(2026, 2, 13, 15), _vn(2026, 2, 23, 10)) == 4.0
     assert cal.working_hours_between(_vn(2026, 11, 30, 9), _vn(2026, 11, 27, 16)) == 0.0
-    # UTC inputs are read in Vietnam time.
-    assert cal.working_hours_between(datetime(2026, 11, 30, 1, tzinfo=UTC), _vn(2026, 11, 30, 12)) == 4.0  # from 08:00
+    # UTC inputs are read in Vietnam time: 01:00 UTC is 08:00, the start of the working day.
+    assert cal.working_hours_between(datetime(2026, 11, 30, 1, tzinfo=UTC), _vn(2026, 11, 30, 12)) == 4.0
 
 
 def test_cut_off_instants_are_the_inverse_of_working_hours() -> None:
