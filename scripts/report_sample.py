@@ -14,11 +14,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.hub.conftest import make_hub  # noqa: E402
+from tests.watch.conftest import H14, H41, REPORT_DAY, build_day  # noqa: E402
+
 from lienthong.watch import render  # noqa: E402
 from lienthong.watch.config import WatchConfig  # noqa: E402
 from lienthong.watch.rules import build_daily  # noqa: E402
-from tests.hub.conftest import make_hub  # noqa: E402
-from tests.watch.conftest import H14, H41, REPORT_DAY, build_day  # noqa: E402
 
 DOCS = ROOT / "docs"
 
@@ -27,7 +28,10 @@ def png(pdf: bytes, name: str) -> Path:
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "report.pdf"
         source.write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(source), str(Path(folder) / "p")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(source), str(Path(folder) / "p")],
+            check=True,
+        )
         [page] = list(Path(folder).glob("p*.png"))
         target = DOCS / name
         target.write_bytes(page.read_bytes())

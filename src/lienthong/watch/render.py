@@ -225,6 +225,7 @@ def national_html(summary: NationalSummary, language: str = "vi", *, for_pdf: bo
             color=COLORS["sent"] if kind == "edoc" else COLORS["received"],
             title=t[kind],
             labels=hours,
+            ticks=(0, 6, 12, 18, 23),
         )
         for kind, values in summary.traffic_by_hour.items()
     }
