@@ -48,11 +48,16 @@ def _json(message: EmailMessage) -> dict[str, object]:
 
 def test_daily_reports_arrive_by_smtp_with_a_readable_pdf(day: Day) -> None:
     with SmtpServer() as smtp:
-        watch = Watch(day.hub, _config(smtp.port))
+        watch = Watch(day.hub, _config(smtp.port, operator_emails=("vanhanh@example.test",)))
         run = watch.run(REPORT_DAY)
-        assert run.claimed and run.messages == 6  # every active agency with an address (not the legacy one)
+        # Every active agency with an address (not the legacy one), and the operator's summary.
+        assert run.claimed and run.messages == 7
         stats = watch.deliver_due()
-        assert (stats.sent, stats.retried, stats.dead) == (6, 0, 0)
+        assert (stats.sent, stats.retried, stats.dead) == (7, 0, 0)
+        [summary] = smtp.inbox.to("vanhanh@example.test")
+        text = _pdf_text(summary)
+        assert "Tổng hợp toàn quốc" in text and re.search(r"Số đơn vị 7 ", text)
+        assert re.search(r"Văn bản gửi lỗi 3 ", text) and "000.00.00.H14" in text
         [vpcp] = smtp.inbox.to(f"{G22}@example.test")
         assert "03/12/2026" in str(vpcp["Subject"]) and "vấn đề" in str(vpcp["Subject"])
         html = vpcp.get_body(("html",))
@@ -91,7 +96,7 @@ def test_daily_reports_arrive_by_smtp_with_a_readable_pdf(day: Day) -> None:
         # The same day again (another worker, a restart): nothing more is sent.
         assert not watch.run(REPORT_DAY).claimed
         assert watch.deliver_due().sent == 0
-        assert len(smtp.inbox.messages) == 6
+        assert len(smtp.inbox.messages) == 7
 
 
 def test_an_english_speaking_agency_gets_its_report_in_english(day: Day) -> None:

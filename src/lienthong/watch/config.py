@@ -73,6 +73,7 @@ class WatchConfig:
     max_units: int = 300  # unit rows in a roll-up
     reply_horizon_days: int = 30  # unanswered documents older than this are no longer listed
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    operator_emails: tuple[str, ...] = ()  # who receives the national summary every morning
     alert_attempts: int = 8  # then the message is dead (kept, visible to the operator)
     alert_backoff_seconds: float = 30.0  # doubled after every failed attempt
     lease_seconds: float = 120.0  # a worker that crashed mid-send gives its message back after this
@@ -94,5 +95,8 @@ class WatchConfig:
             calendar=WorkingCalendar.load(path),
             smtp=SmtpSettings.from_env(),
             public_url=os.environ.get("LIENTHONG_PUBLIC_URL", cls.public_url),
+            operator_emails=tuple(
+                e.strip() for e in os.environ.get("LIENTHONG_OPERATOR_EMAILS", "").split(",") if e.strip()
+            ),
             **kwargs,  # type: ignore[arg-type]
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -286,11 +286,8 @@ class _Builder:
                 params = {"notation": notation, "recipient": r.recipient_code, "reason": r.error_code or ""}
                 item = self.item("receive_errors", WP.UNDELIVERABLE, created, params=params, **common)
                 # The suspended recipient's own list, and the sender's (it chose the address).
-                self.add(r.recipient_code, Item(**{**item.__dict__, "counterpart": r.sender_code}))
-                self.add(
-                    r.sender_code,
-                    Item(**{**item.__dict__, "condition": "send_errors", "counterpart": r.recipient_code}),
-                )
+                self.add(r.recipient_code, replace(item, counterpart=r.sender_code))
+                self.add(r.sender_code, replace(item, condition="send_errors", counterpart=r.recipient_code))
             if (
                 r.kind != "edoc"
                 or r.last_status_code not in _ANSWERED_NOT

@@ -25,7 +25,7 @@ from lienthong.hub.service import Hub, HubEvent
 from lienthong.store.tables import Agency, System, SystemAgency, WatchContact, WatchRun
 from lienthong.watch import outbox, render
 from lienthong.watch.config import WatchConfig
-from lienthong.watch.model import AgencyReport, DailyReports
+from lienthong.watch.model import AgencyReport, DailyReports, NationalSummary
 from lienthong.watch.notify import HttpPoster, Mailer, Poster, SmtpMailer, email
 from lienthong.watch.outbox import Message, PermanentFailure
 from lienthong.watch.rules import build_daily, utc
@@ -161,7 +161,30 @@ class Watch:
                         "payload": {"json": report.to_dict()},
                     }
                 )
+        if self.config.operator_emails:
+            out.append(
+                {
+                    "key": f"report:{day}:national:email",
+                    "channel": "email",
+                    "purpose": "report",
+                    "agency": "national",
+                    "target": ",".join(self.config.operator_emails),
+                    "payload": self.national_payload(reports.national, self.config.language),
+                }
+            )
         return out
+
+    def national_payload(self, summary: NationalSummary, language: str) -> dict[str, Any]:
+        t = render.labels(language)
+        return {
+            "subject": f"{t['national_title']} – {summary.period.date:%d/%m/%Y}",
+            "text": f"{t['national_title']}\n{t['agencies']}: {summary.agencies}\n"
+            f"{t['agencies_clear']}: {summary.agencies_all_clear}\n",
+            "html": render.national_html(summary, language),
+            "pdf_html": render.national_html(summary, language, for_pdf=True),
+            "json": render.to_json(summary),
+            "name": f"tong-hop-{summary.period.date.isoformat()}",
+        }
 
     def send_reports(self, reports: DailyReports, now: datetime | None = None) -> int:
         """Queue the reports now, on demand (beside the scheduled run; a new key per request)."""
