@@ -126,7 +126,7 @@ def report(
             target.write_bytes(_render(r, fmt, lang.value, font_dir))
         typer.echo(f"wrote {len(reports.agencies)} reports to {out}")
     if send:
-        queued = watch.send_reports(reports)
+        queued = watch.send_reports(reports, national=not agency)
         stats = watch.deliver_due()
         typer.echo(
             f"queued {queued} e-mails; sent {stats.sent}, to retry {stats.retried}, dead {stats.dead}",

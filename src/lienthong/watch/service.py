@@ -132,7 +132,7 @@ class Watch:
         with self.hub.read() as s:
             return {c.agency_code: c for c in s.execute(select(WatchContact)).scalars()}
 
-    def _render_messages(self, reports: DailyReports) -> list[dict[str, Any]]:
+    def _render_messages(self, reports: DailyReports, national: bool = True) -> list[dict[str, Any]]:
         contacts = self._contacts()
         out: list[dict[str, Any]] = []
         day = reports.period.date.isoformat()
@@ -161,7 +161,7 @@ class Watch:
                         "payload": {"json": report.to_dict()},
                     }
                 )
-        if self.config.operator_emails:
+        if national and self.config.operator_emails:
             out.append(
                 {
                     "key": f"report:{day}:national:email",
@@ -186,12 +186,12 @@ class Watch:
             "name": f"tong-hop-{summary.period.date.isoformat()}",
         }
 
-    def send_reports(self, reports: DailyReports, now: datetime | None = None) -> int:
+    def send_reports(self, reports: DailyReports, now: datetime | None = None, national: bool = True) -> int:
         """Queue the reports now, on demand (beside the scheduled run; a new key per request)."""
         now = now or self.hub.clock()
         count = 0
         with self.hub.write() as s:
-            for item in self._render_messages(reports):
+            for item in self._render_messages(reports, national):
                 item["key"] = f"{item['key']}:manual:{utc(now).isoformat()}"
                 count += outbox.enqueue(s, now=now, **item)
         self.wake.set()
