@@ -144,3 +144,12 @@ def test_national_summary_ranks_and_totals(day: Day) -> None:
     edoc = national.traffic_by_hour["edoc"]
     assert (edoc[10], edoc[12], edoc[13]) == (1, 1, 1)
     assert national.traffic_by_hour["status"][10] == 2
+
+
+def test_thresholds_from_the_environment_format() -> None:
+    from lienthong.watch.config import thresholds_from_json
+
+    levels = thresholds_from_json('{"1": {"backlog_hours": 1}, "4": {"silent_hours": 27}}')
+    assert levels[1].backlog_hours == 1 and levels[1].reply_hours == 9.0
+    assert levels[4].silent_hours == 27 and levels[4].backlog_hours == 8.0
+    assert levels[2] == Thresholds()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 
@@ -87,7 +88,13 @@ class WatchConfig:
 
     @classmethod
     def from_env(cls, calendar_file: Path | None = None, **kwargs: object) -> WatchConfig:
-        """SMTP from the environment; LIENTHONG_CALENDAR names the operator's calendar file."""
+        """SMTP from the environment; LIENTHONG_CALENDAR names the operator's calendar file.
+
+        LIENTHONG_WATCH_THRESHOLDS changes thresholds per level, in JSON:
+        ``{"1": {"backlog_hours": 1}, "4": {"silent_hours": 27}}`` (unnamed fields keep their defaults).
+        """
+        if "LIENTHONG_WATCH_THRESHOLDS" in os.environ and "thresholds" not in kwargs:
+            kwargs["thresholds"] = thresholds_from_json(os.environ["LIENTHONG_WATCH_THRESHOLDS"])
         path = calendar_file or (
             Path(os.environ["LIENTHONG_CALENDAR"]) if "LIENTHONG_CALENDAR" in os.environ else None
         )
@@ -100,3 +107,15 @@ class WatchConfig:
             ),
             **kwargs,  # type: ignore[arg-type]
         )
+
+
+def thresholds_from_json(text: str) -> dict[int, Thresholds]:
+    """Per-level thresholds from JSON, over the defaults; raises ValueError on unknown fields."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("thresholds: expected an object keyed by level")
+    out = dict(DEFAULT_THRESHOLDS)
+    for level, fields in data.items():
+        base = out.get(int(level), Thresholds())
+        out[int(level)] = replace(base, **fields)  # TypeError → unknown field
+    return out

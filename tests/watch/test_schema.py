@@ -1,0 +1,16 @@
+"""Migration 0002 creates exactly the warning system's tables of the models (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from lienthong.hub.service import Hub
+from lienthong.store.tables import Base
+
+
+def test_migrations_match_the_models(hub: Hub) -> None:
+    with hub.engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        assert context.get_current_revision() == "0002"
+        assert compare_metadata(context, Base.metadata) == []
