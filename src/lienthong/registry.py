@@ -11,6 +11,7 @@ PROBLEM_MODULES: tuple[str, ...] = (
     "lienthong.signing.problems",
     "lienthong.monitor.problems",
     "lienthong.checks.problems",
+    "lienthong.watch.problems",
 )
 
 

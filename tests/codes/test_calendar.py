@@ -59,7 +59,6 @@ def test_operator_file_adds_days_off_and_working_saturdays(tmp_path: Path) -> No
 
 
 def _vn(year: int, month: int, day: int, hour: int = 0) -> datetime:
-    # Named parameters: mypy cannot tell *args from tzinfo in datetime(*args, tzinfo=…).
     return datetime(year, month, day, hour, tzinfo=VIETNAM)
 
 
@@ -70,9 +69,8 @@ def test_working_hours_skip_nights_weekends_and_holidays() -> None:
     # Over Tết: Friday 13 Feb 2026 15:00 to Monday 23 Feb 10:00.
     assert cal.working_hours_between(_vn(2026, 2, 13, 15), _vn(2026, 2, 23, 10)) == 4.0
     assert cal.working_hours_between(_vn(2026, 11, 30, 9), _vn(2026, 11, 27, 16)) == 0.0
-    # UTC inputs are read in Vietnam time.
-    utc_0800 = datetime(2026, 11, 30, 1, tzinfo=UTC)
-    assert cal.working_hours_between(utc_0800, _vn(2026, 11, 30, 12)) == 4.0
+    # UTC inputs are read in Vietnam time: 01:00 UTC is 08:00, the start of the working day.
+    assert cal.working_hours_between(datetime(2026, 11, 30, 1, tzinfo=UTC), _vn(2026, 11, 30, 12)) == 4.0
 
 
 def test_cut_off_instants_are_the_inverse_of_working_hours() -> None:

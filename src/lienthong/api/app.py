@@ -9,13 +9,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from lienthong import __version__
-from lienthong.api import ops, v1, vdxp
+from lienthong.api import ops, reports, v1, vdxp
 from lienthong.hub.service import Hub
 from lienthong.monitor.config import MonitorConfig
 from lienthong.monitor.hub import HubMonitor
+from lienthong.watch.config import WatchConfig
 
 
-def create_app(hub: Hub, sdk_prefix: str = "", monitor: HubMonitor | None = None) -> FastAPI:
+def create_app(
+    hub: Hub, sdk_prefix: str = "", monitor: HubMonitor | None = None, watch_config: WatchConfig | None = None
+) -> FastAPI:
     """The app; ``monitor`` (health, metrics, mTLS identity) is created from the environment when absent."""
     monitor = monitor or HubMonitor(hub, MonitorConfig.from_env())  # monitor
 
@@ -48,5 +51,6 @@ def create_app(hub: Hub, sdk_prefix: str = "", monitor: HubMonitor | None = None
         return v1.problem_response(exc)
 
     app.include_router(v1.router(hub))
+    app.include_router(reports.router(hub, watch_config or WatchConfig()))
     app.include_router(vdxp.router(hub), prefix=sdk_prefix)
     return app

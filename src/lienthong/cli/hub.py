@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lienthong.cli import report as report_cli
 from lienthong.hub import directory
 from lienthong.hub.config import HubConfig, Policy
 from lienthong.hub.service import Hub
@@ -22,6 +23,8 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 app.add_typer(agency_app, name="agency")
 app.add_typer(system_app, name="system")
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_cli.watch_app, name="watch")
+app.command("report")(report_cli.report)
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (env LIENTHONG_HUB_DB).")]
 DirOpt = Annotated[str | None, typer.Option("--data-dir", help="Data folder (env LIENTHONG_DATA_DIR).")]
@@ -48,6 +51,7 @@ def serve(
     ),
     sdk_prefix: str = typer.Option("", help="Path prefix for the SDK protocol endpoints."),
     max_package_mb: int = typer.Option(100, help="Largest package accepted, in MB."),
+    watch: bool = typer.Option(True, help="Run the warning system in this worker (alerts, daily reports)."),
 ) -> None:
     """Run the hub: migrations are applied on start."""
     import uvicorn
@@ -56,15 +60,21 @@ def serve(
     from lienthong.monitor.config import MonitorConfig
     from lienthong.monitor.hub import HubMonitor
     from lienthong.monitor.identity import ClientCertMode
+    from lienthong.watch.config import WatchConfig
+    from lienthong.watch.service import Watch
 
     hub = _hub(db, data_dir, policy=policy, max_package_bytes=max_package_mb << 20)
     monitor = HubMonitor(hub, MonitorConfig.from_env())
+    watch_config = WatchConfig.from_env()
+    if watch:
+        # Every worker may run it: the database makes the daily run happen once and shares the outbox.
+        Watch(hub, watch_config).attach().start()
     typer.echo(f"Lienthong hub on http://{host}:{port} (database {hub.engine.url.render_as_string()})")
     # With the client-certificate check on, the peer address must stay the proxy's own: uvicorn would
     # otherwise replace it with X-Forwarded-For and the trusted-proxy test would see the agency.
     checking = monitor.config.client_cert.mode is not ClientCertMode.OFF
     uvicorn.run(
-        create_app(hub, sdk_prefix, monitor),
+        create_app(hub, sdk_prefix, monitor, watch_config),
         host=host,
         port=port,
         log_level="info",

@@ -228,3 +228,55 @@ class UptimeDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     up_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     observed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+# --- the warning system (lienthong.watch) ------------------------------------------------------
+
+
+class WatchRun(Base):
+    """One scheduled run claimed by one worker: the unique (kind, run_date) makes it happen once."""
+
+    __tablename__ = "watch_runs"
+    __table_args__ = (UniqueConstraint("kind", "run_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # daily-report
+    run_date: Mapped[date] = mapped_column(Date)
+    worker: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+class WatchOutbox(Base):
+    """A message to deliver (e-mail or webhook), kept until sent so an outage or a crash loses nothing."""
+
+    __tablename__ = "watch_outbox"
+    __table_args__ = (Index("ix_watch_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)  # one message per event and target
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    purpose: Mapped[str] = mapped_column(String(16))  # alert | report
+    agency_code: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(Text)  # comma-separated addresses, or the webhook URL
+    payload: Mapped[str] = mapped_column(Text)  # JSON: what to say (rendered when sent)
+    state: Mapped[str] = mapped_column(String(16))  # pending | sending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WatchContact(Base):
+    """How an agency wants to be warned besides its directory e-mails: a webhook, a language."""
+
+    __tablename__ = "watch_contacts"
+
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))  # HMAC-SHA256 key for the signature
+    language: Mapped[str] = mapped_column(String(2), default="vi")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

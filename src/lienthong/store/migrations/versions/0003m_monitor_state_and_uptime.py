@@ -1,7 +1,7 @@
 """monitor state and uptime
 
 Revision ID: 0003m
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-25 12:29:58.385056
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003m"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

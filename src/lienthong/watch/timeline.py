@@ -1,0 +1,114 @@
+"""A package's timeline from the hub's records: accepted, delivered, fetched, acknowledged, answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lienthong.store.tables import AuditEntry, Delivery, Package, StatusEvent
+from lienthong.watch.rules import utc
+
+
+def timeline(session: Session, doc_id: str) -> dict[str, Any] | None:
+    """Everything the hub knows of one package, in time order; None when there is no such package."""
+    package = session.execute(select(Package).where(Package.doc_id == doc_id)).scalar_one_or_none()
+    if package is None:
+        return None
+    deliveries = list(
+        session.execute(
+            select(Delivery).where(Delivery.package_id == package.id).order_by(Delivery.id)
+        ).scalars()
+    )
+    by_pk = {d.id: d for d in deliveries}
+    events: list[dict[str, Any]] = [
+        {"at": utc(package.received_at).isoformat(), "event": "accepted", "agency": package.sender_code}
+    ]
+    for d in deliveries:
+        events.append(
+            {
+                "at": utc(d.created_at).isoformat(),
+                "event": f"delivery.{d.state if d.state == 'undeliverable' else 'created'}",
+                "agency": d.recipient_code,
+                "delivery_id": d.delivery_id,
+                "error": d.error_code,
+            }
+        )
+        if d.fetched_at:
+            events.append(
+                {
+                    "at": utc(d.fetched_at).isoformat(),
+                    "event": "fetched",
+                    "agency": d.recipient_code,
+                    "delivery_id": d.delivery_id,
+                }
+            )
+        if d.acked_at:
+            events.append(
+                {
+                    "at": utc(d.acked_at).isoformat(),
+                    "event": f"ack.{d.state}",
+                    "agency": d.recipient_code,
+                    "delivery_id": d.delivery_id,
+                }
+            )
+    if by_pk:
+        for e in session.execute(
+            select(StatusEvent).where(StatusEvent.delivery_pk.in_(list(by_pk))).order_by(StatusEvent.id)
+        ).scalars():
+            d = by_pk[e.delivery_pk]
+            events.append(
+                {
+                    "at": utc(e.at).isoformat(),
+                    "event": f"status.{e.status_code}",
+                    "agency": d.recipient_code,
+                    "delivery_id": d.delivery_id,
+                    "description": e.description,
+                }
+            )
+    subjects = [doc_id, *(d.delivery_id for d in deliveries)]
+    audit = [
+        {
+            "seq": a.seq,
+            "at": utc(a.at).isoformat(),
+            "actor": a.actor,
+            "action": a.action,
+            "subject": a.subject,
+        }
+        for a in session.execute(
+            select(AuditEntry).where(AuditEntry.subject.in_(subjects)).order_by(AuditEntry.seq)
+        ).scalars()
+    ]
+    events.sort(key=lambda e: str(e["at"]))
+    return {
+        "doc_id": package.doc_id,
+        "kind": package.kind,
+        "sender": package.sender_code,
+        "notation": package.notation,
+        "subject": package.subject,
+        "document_id": package.document_id,
+        "received_at": utc(package.received_at).isoformat(),
+        "recipients": {
+            d.recipient_code: {
+                "delivery_id": d.delivery_id,
+                "state": d.state,
+                "error_code": d.error_code,
+                "last_status_code": d.last_status_code,
+            }
+            for d in deliveries
+        },
+        "events": events,
+        "audit": audit,
+    }
+
+
+def parties(session: Session, doc_id: str) -> set[str]:
+    """The agencies allowed to see a package's timeline: its sender and its recipients."""
+    row = session.execute(select(Package.id, Package.sender_code).where(Package.doc_id == doc_id)).first()
+    if row is None:
+        return set()
+    recipients = session.execute(
+        select(Delivery.recipient_code).where(Delivery.package_id == row.id)
+    ).scalars()
+    return {row.sender_code, *recipients}

@@ -1,0 +1,16 @@
+"""The migrations create exactly the tables of the models, up to the head (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from lienthong.hub.service import Hub
+from lienthong.store.tables import Base
+
+
+def test_migrations_match_the_models(hub: Hub) -> None:
+    with hub.engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        assert context.get_current_revision() == "0003m"  # 0001 → 0002 (watch) → 0003m (monitor)
+        assert compare_metadata(context, Base.metadata) == []
