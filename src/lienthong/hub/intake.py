@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from lienthong.checks import hub_check
@@ -275,6 +275,15 @@ def _notation_key(sender: str, code: Any, info: Any) -> tuple[str | None, str | 
 # --- the write transaction -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewPackage:
+    """The row just inserted: what the deliveries and the audit entries need of it."""
+
+    id: int
+    doc_id: str
+    kind: str
+
+
 def commit(
     session: Session,
     prepared: Prepared,
@@ -284,10 +293,11 @@ def commit(
     now: datetime,
 ) -> Accepted:
     """Duplicate checks and every row of an accepted package, inside one transaction."""
-    # Plain column lookups first (cheap); the ORM object only when it is a repeat.
-    repeat_id = session.execute(
-        select(Package.id).where(Package.sender_code == prepared.sender, Package.sha256 == upload.sha256)
-    ).scalar_one_or_none()
+    kind = "status" if isinstance(prepared.message, StatusMessage) else "edoc"
+    earlier = _earlier(session, prepared, upload.sha256, kind)
+    repeat_id = next(
+        (e.id for e in earlier if e.sha256 == upload.sha256 and e.sender_code == prepared.sender), None
+    )
     if repeat_id is not None:
         repeat = session.get_one(Package, repeat_id)
         # A blind retry of the same bytes: success with the original id, nothing delivered twice.
@@ -318,75 +328,72 @@ def commit(
     states = {code: state for code, state in rows}
     if states.get(prepared.sender) != "active":
         raise Refused(HP.SENDER_SUSPENDED("", sender=prepared.sender), sender=prepared.sender)
-    kind = "status" if isinstance(prepared.message, StatusMessage) else "edoc"
     answered: Delivery | None = None
     if kind == "edoc" and prepared.business_type == 0:
-        _check_duplicates(session, prepared)
+        _check_duplicates(earlier, prepared)
     if kind == "status" and recall is None:
         answered = _answered_delivery(session, prepared)
 
-    package = Package(
-        doc_id=str(uuid.uuid4()),
-        kind=kind,
-        sender_code=prepared.sender,
-        system_id=system.system_id,
-        sha256=upload.sha256,
-        size=upload.size,
-        blob_key=blob_key,
-        document_id=prepared.document_id,
-        notation_key=prepared.notation_key,
-        notation=prepared.notation,
-        business_type=prepared.business_type,
-        target_document_id=prepared.targets[0] if prepared.targets else None,
-        status_code=prepared.status_code,
-        answers_package_id=answered.package_id if answered else None,
-        subject=(prepared.subject or "")[:2000] or None,
-        priority=prepared.priority,
-        problems_json=json.dumps([p.to_dict() for p in prepared.problems], ensure_ascii=False),
-        problem_count=sum(1 for p in prepared.problems if p.severity.value != "info"),
-        received_at=now,
-    )
-    session.add(package)
-    session.flush()
-    audit.append(
-        session,
-        now,
-        system.system_id,
-        "package.accept",
-        package.doc_id,
-        {
-            "kind": kind,
-            "sender": prepared.sender,
-            "sha256": upload.sha256,
-            "size": upload.size,
-            "problems": package.problem_count,
-        },
-    )
-    outcomes = _deliver_all(session, package, prepared.recipients, states, now)
+    problem_count = sum(1 for p in prepared.problems if p.severity.value != "info")
+    doc_id = str(uuid.uuid4())
+    package_id = session.execute(
+        insert(Package)
+        .values(
+            doc_id=doc_id,
+            kind=kind,
+            sender_code=prepared.sender,
+            system_id=system.system_id,
+            sha256=upload.sha256,
+            size=upload.size,
+            blob_key=blob_key,
+            document_id=prepared.document_id,
+            notation_key=prepared.notation_key,
+            notation=prepared.notation,
+            business_type=prepared.business_type,
+            target_document_id=prepared.targets[0] if prepared.targets else None,
+            status_code=prepared.status_code,
+            answers_package_id=answered.package_id if answered else None,
+            subject=(prepared.subject or "")[:2000] or None,
+            priority=prepared.priority,
+            problems_json=json.dumps([p.to_dict() for p in prepared.problems], ensure_ascii=False),
+            problem_count=problem_count,
+            repeat_count=0,
+            received_at=now,
+        )
+        .returning(Package.id)
+    ).scalar_one()
+    package = NewPackage(package_id, doc_id, kind)
+    details = {
+        "kind": kind,
+        "sender": prepared.sender,
+        "sha256": upload.sha256,
+        "size": upload.size,
+        "problems": problem_count,
+    }
+    entries: list[tuple[str, str, str, dict[str, Any]]] = [
+        (system.system_id, "package.accept", doc_id, details)
+    ]
+    outcomes = _deliver_all(session, package, prepared.recipients, states, now, entries)
     if kind == "edoc" and prepared.business_type in (1, 2, 3):
-        _supersede(session, package, prepared, now)
+        entries += _supersede(session, package, prepared)
     if answered is not None:
         answered.last_status_code = prepared.status_code
         answered.last_status_at = now
         session.add(
             StatusEvent(
                 delivery_pk=answered.id,
-                status_package_id=package.id,
+                status_package_id=package_id,
                 status_code=prepared.status_code or "",
                 description=prepared.subject,
                 at=now,
             )
         )
-        audit.append(
-            session,
-            now,
-            system.system_id,
-            "status.route",
-            answered.delivery_id,
-            {"status": prepared.status_code},
+        entries.append(
+            (system.system_id, "status.route", answered.delivery_id, {"status": prepared.status_code})
         )
+    audit.append_many(session, now, entries)  # one statement for every entry of this package
     return Accepted(
-        doc_id=package.doc_id,
+        doc_id=doc_id,
         kind=kind,
         sender=prepared.sender,
         sha256=upload.sha256,
@@ -399,18 +406,63 @@ def commit(
     )
 
 
-def _check_duplicates(session: Session, prepared: Prepared) -> None:
-    if prepared.document_id:
-        other = session.execute(
-            select(Package.doc_id)
-            .where(
-                Package.sender_code == prepared.sender,
-                Package.document_id == prepared.document_id,
-                Package.kind == "edoc",
-                Package.business_type == 0,
+@dataclass(frozen=True)
+class Earlier:
+    id: int
+    doc_id: str
+    sha256: str
+    sender_code: str
+    document_id: str | None
+    notation_key: str | None
+    kind: str
+    business_type: int
+
+
+def _earlier(session: Session, prepared: Prepared, sha256: str, kind: str) -> list[Earlier]:
+    """In one query: the same bytes from this sender, and documents this one could duplicate."""
+    same = [and_(Package.sender_code == prepared.sender, Package.sha256 == sha256)]
+    if kind == "edoc" and prepared.business_type == 0:
+        new_documents = and_(Package.kind == "edoc", Package.business_type == 0)
+        if prepared.document_id:
+            same.append(
+                and_(
+                    new_documents,
+                    Package.sender_code == prepared.sender,
+                    Package.document_id == prepared.document_id,
+                )
             )
-            .limit(1)
-        ).scalar_one_or_none()
+        if prepared.notation_key:
+            same.append(and_(new_documents, Package.notation_key == prepared.notation_key))
+    rows = session.execute(
+        select(
+            Package.id,
+            Package.doc_id,
+            Package.sha256,
+            Package.sender_code,
+            Package.document_id,
+            Package.notation_key,
+            Package.kind,
+            Package.business_type,
+        )
+        .where(or_(*same))
+        .order_by(Package.id)
+        .limit(10)
+    ).all()
+    return [Earlier(*row) for row in rows]
+
+
+def _check_duplicates(earlier: list[Earlier], prepared: Prepared) -> None:
+    """A new document must not reuse a DocumentId, nor the number of an earlier one (same issuer, year)."""
+    documents = [e for e in earlier if e.kind == "edoc" and e.business_type == 0]
+    if prepared.document_id:
+        other = next(
+            (
+                e.doc_id
+                for e in documents
+                if e.sender_code == prepared.sender and e.document_id == prepared.document_id
+            ),
+            None,
+        )
         if other is not None:
             raise Refused(
                 HP.DUPLICATE_DOCUMENT_ID(
@@ -420,15 +472,7 @@ def _check_duplicates(session: Session, prepared: Prepared) -> None:
                 sender=prepared.sender,
             )
     if prepared.notation_key:
-        found = session.execute(
-            select(Package.doc_id)
-            .where(
-                Package.notation_key == prepared.notation_key,
-                Package.kind == "edoc",
-                Package.business_type == 0,
-            )
-            .limit(1)
-        ).scalar_one_or_none()
+        found = next((e.doc_id for e in documents if e.notation_key == prepared.notation_key), None)
         if found is not None:
             issuer, year, notation = prepared.notation_key.split("|", 2)
             raise Refused(
@@ -496,11 +540,15 @@ def _answered_delivery(session: Session, prepared: Prepared) -> Delivery:
 
 
 def _deliver_all(
-    session: Session, package: Package, codes: list[str], states: dict[str, str], now: datetime
+    session: Session,
+    package: NewPackage,
+    codes: list[str],
+    states: dict[str, str],
+    now: datetime,
+    entries: list[tuple[str, str, str, dict[str, Any]]],
 ) -> list[DeliveryOutcome]:
-    """One delivery per recipient, written in one statement with their audit entries."""
+    """One delivery per recipient, written in one statement; their audit entries join ``entries``."""
     rows: list[dict[str, Any]] = []
-    entries: list[tuple[str, str, str, dict[str, Any]]] = []
     outcomes: list[DeliveryOutcome] = []
     for code in codes:
         problem: Problem | None = None
@@ -527,14 +575,16 @@ def _deliver_all(
         entries.append(("hub", "delivery.fail" if problem else "delivery.create", delivery_id, details))
         outcomes.append(DeliveryOutcome(code, delivery_id, rows[-1]["state"], problem))
     session.execute(insert(Delivery), rows)
-    audit.append_many(session, now, entries)
     return outcomes
 
 
-def _supersede(session: Session, package: Package, prepared: Prepared, now: datetime) -> None:
+def _supersede(
+    session: Session, package: NewPackage, prepared: Prepared
+) -> list[tuple[str, str, str, dict[str, Any]]]:
     """A revocation, update or replacement withdraws the original's copies nobody has fetched yet."""
+    entries: list[tuple[str, str, str, dict[str, Any]]] = []
     if not prepared.targets:
-        return
+        return entries
     originals = session.execute(
         select(Package).where(
             Package.sender_code == prepared.sender,
@@ -548,14 +598,9 @@ def _supersede(session: Session, package: Package, prepared: Prepared, now: date
             if d.recipient_code in prepared.recipients and d.state == "pending":
                 d.state = "withdrawn"
                 d.superseded_by = package.id
-                audit.append(
-                    session,
-                    now,
-                    "hub",
-                    "delivery.withdraw",
-                    d.delivery_id,
-                    {"by": package.doc_id, "business_type": prepared.business_type},
-                )
+                details = {"by": package.doc_id, "business_type": prepared.business_type}
+                entries.append(("hub", "delivery.withdraw", d.delivery_id, details))
+    return entries
 
 
 def json_problems(text: str) -> list[Problem]:
