@@ -239,3 +239,19 @@ def test_size_limit(tmp_path: Path) -> None:
     assert caught.value.problem.code == HP.TOO_LARGE.code
     assert list((tmp_path / "data" / "blobs" / "tmp").glob("upload-*")) == []  # nothing left behind
     small.close()
+
+
+def test_an_operator_policy_for_the_preflight_checks(tmp_path: Path) -> None:
+    from tests.hub.conftest import make_hub
+
+    policy = tmp_path / "checks.toml"
+    policy.write_text('[rules]\n"CHECK.MAIN_PDF" = "off"\n"CHECK.SENT_LATE" = "info"\n', encoding="utf-8")
+    default = make_hub(tmp_path / "a", f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    tuned = make_hub(tmp_path / "b", f"sqlite:///{tmp_path / 'b.sqlite3'}", checks_policy=policy)
+    data = (SAMPLES / "edoc_new.edxml").read_bytes()[len(b"1212") :]
+    found = {p.code: p.severity.value for p in send(default, "vpcp.sys", data).problems}
+    assert found["CHECK.MAIN_PDF"] == "error" and found["CHECK.SENT_LATE"] == "warning"
+    found = {p.code: p.severity.value for p in send(tuned, "vpcp.sys", data).problems}
+    assert "CHECK.MAIN_PDF" not in found and found["CHECK.SENT_LATE"] == "info"
+    default.close()
+    tuned.close()

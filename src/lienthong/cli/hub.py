@@ -51,6 +51,9 @@ def serve(
     ),
     sdk_prefix: str = typer.Option("", help="Path prefix for the SDK protocol endpoints."),
     max_package_mb: int = typer.Option(100, help="Largest package accepted, in MB."),
+    checks_policy: Path | None = typer.Option(
+        None, "--checks-policy", help="Preflight checks policy (TOML)."
+    ),
     watch: bool = typer.Option(True, help="Run the warning system in this worker (alerts, daily reports)."),
 ) -> None:
     """Run the hub: migrations are applied on start."""
@@ -63,7 +66,9 @@ def serve(
     from lienthong.watch.config import WatchConfig
     from lienthong.watch.service import Watch
 
-    hub = _hub(db, data_dir, policy=policy, max_package_bytes=max_package_mb << 20)
+    hub = _hub(
+        db, data_dir, policy=policy, max_package_bytes=max_package_mb << 20, checks_policy=checks_policy
+    )
     monitor = HubMonitor(hub, MonitorConfig.from_env())
     watch_config = WatchConfig.from_env()
     if watch:

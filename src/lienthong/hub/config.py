@@ -32,6 +32,7 @@ class HubConfig:
     rate_per_second: float = 50.0  # sustained requests per connected system
     rate_burst: int = 200
     hub_code: str = "000.00.00.W00"  # the hub's own identity on receipts
+    checks_policy: Path | None = None  # the preflight checks' TOML policy (docs/rules.md); defaults otherwise
     cache_seconds: float = 1.0  # how long a connected system's record is cached between requests
     extra: dict[str, str] = field(default_factory=dict)
 

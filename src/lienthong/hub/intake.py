@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from lienthong.checks import hub_check
 from lienthong.checks import problems as CP
+from lienthong.checks.policy import DEFAULT_POLICY
+from lienthong.checks.policy import Policy as CheckPolicy
 from lienthong.codes.dates import parse_date
 from lienthong.codes.notation import Notation
 from lienthong.edxml import (
@@ -127,6 +129,7 @@ def prepare(
     max_recipients: int,
     limits: ParseLimits = DEFAULT_LIMITS,
     now: datetime | None = None,
+    checks_policy: CheckPolicy = DEFAULT_POLICY,
 ) -> Prepared:
     """Parse, authorise the sender, validate and decide what the package is. Raises Refused.
 
@@ -155,7 +158,7 @@ def prepare(
     if unroutable:
         raise Refused(HP.NOT_ROUTABLE(unroutable[0].path, detail=unroutable[0].message_en), sender=sender)
     # --- preflight checks (issue 5): the hub's subset, recorded; state secrets refused outright ---
-    checked = _preflight(message, now)
+    checked = _preflight(message, now, checks_policy)
     secret = next((p for p in checked if p.code == CP.STATE_SECRET.code), None)
     if secret is not None:
         level, detail = secret.params.get("level", ""), secret.params.get("detail_en", "")
@@ -206,12 +209,12 @@ def prepare(
     )
 
 
-def _preflight(message: Message, now: datetime | None) -> list[Problem]:
+def _preflight(message: Message, now: datetime | None, policy: CheckPolicy) -> list[Problem]:
     """The checks the hub can judge from the package alone (no signatures, registers or history)."""
     if now is None:
-        return hub_check(message).problems
+        return hub_check(message, policy=policy).problems
     moment = now
-    return hub_check(message, clock=lambda: moment).problems
+    return hub_check(message, clock=lambda: moment, policy=policy).problems
 
 
 def _prepare_status(message: StatusMessage, sender: str, found: list[Problem]) -> Prepared:

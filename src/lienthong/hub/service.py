@@ -19,6 +19,7 @@ from typing import IO, Any, Protocol
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from lienthong.checks.policy import DEFAULT_POLICY, load_policy
 from lienthong.edxml import ParseLimits
 from lienthong.hub import audit, directory, intake
 from lienthong.hub import problems as HP
@@ -198,6 +199,7 @@ class Hub:
         self.is_postgres = self.engine.dialect.name == "postgresql"
         # A server parses many packages at once: keep little attachment text in memory per package.
         self.parse_limits = ParseLimits(max_bytes=config.max_package_bytes, spool_in_memory=4 << 20)
+        self.checks_policy = load_policy(config.checks_policy) if config.checks_policy else DEFAULT_POLICY
         self._systems: dict[str, tuple[float, SystemRef | None]] = {}
         self._touched: dict[str, float] = {}
         self._listeners: list[Callable[[HubEvent], None]] = []
@@ -295,6 +297,7 @@ class Hub:
                 self.config.max_recipients,
                 self.parse_limits,
                 now=self.clock(),  # issue 5: the preflight checks' time limits use the hub's clock
+                checks_policy=self.checks_policy,
             )
             key = self.blobs.put_file(upload.path, upload.sha256)  # fsynced before the commit
             with self.write() as s:
