@@ -220,3 +220,36 @@ def test_the_preflight_checklist_stops_a_state_secret_whoever_approves(
     with pytest.raises(GatewayError, match="state secrets"):
         vpcp.approve(row.local_id, "Văn thư A", override=True)
     assert vpcp.outbox()[0]["state"] == "checked"  # never queued
+
+
+def test_a_document_registered_before_a_crash_still_gets_its_01(
+    three: tuple[Gateway, Gateway, Gateway],
+) -> None:
+    vpcp, nghean, _ = three
+    vpcp.submit(document(recipients=("000.00.00.H41",), document_id=DOCID), approve_as="Văn thư A")
+    vpcp.process_outbox()
+    [entry] = nghean.port.inbox()
+    # The gateway registered it, then died before queueing its 01 and acknowledging the fetch.
+    data = nghean.port.fetch(entry.delivery_id)
+    with nghean.tx() as s:
+        from lienthong.gateway.tables import Incoming
+
+        s.add(
+            Incoming(
+                hub_delivery_id=entry.delivery_id,
+                kind="edoc",
+                sender_code="000.00.00.G22",
+                recipient_code="000.00.00.H41",
+                document_id=DOCID,
+                arrival_year=2026,
+                arrival_number=1,
+                arrival_at=nghean.clock(),
+                state="arrived",
+                blob_path=nghean._store(data)[0],
+                sha256="0" * 64,
+            )
+        )
+    _exchange(three)  # after the restart
+    assert [i["kind"] for i in nghean.inbox()] == ["edoc"]  # registered once
+    tracking = vpcp.track(vpcp.outbox()[0]["local_id"])["recipients"][0]
+    assert tracking["last_status"] == "01"

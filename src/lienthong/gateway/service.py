@@ -487,6 +487,8 @@ class Gateway:
                     continue
                 self._receive(entry.delivery_id, entry.recipient, data)
                 self.notify_new_warnings()
+            else:
+                self._answer_arrival(known[0])  # registered before a crash: make sure 01 went out
             try:
                 self.port.ack(entry.delivery_id, "done")
             except (HubUnavailable, HubRefused) as exc:
@@ -494,6 +496,18 @@ class Gateway:
                 continue
             handled += 1
         return handled
+
+    def _answer_arrival(self, incoming_id: int) -> None:
+        with self.sessions() as s:
+            incoming = s.get_one(Incoming, incoming_id)
+            answered = s.execute(
+                select(Outgoing.id).where(
+                    Outgoing.answers_incoming_id == incoming_id, Outgoing.status_code == "01"
+                )
+            ).first()
+            is_document = incoming.kind == "edoc"
+        if is_document and answered is None:
+            self.reply(incoming_id, "01", STATUS_TEXT["01"], clerk="hệ thống / system")
 
     def _receive(self, delivery_id: str, recipient: str, data: bytes) -> None:
         path, digest = self._store(data)
