@@ -8,6 +8,7 @@ hubs enforce (standards.md §3, §5).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lienthong.codes.agency import CodeKind, classify
@@ -29,7 +30,7 @@ from lienthong.edxml.model import (
     StatusMessage,
     TraceHeaderList,
 )
-from lienthong.problems import Problem, Severity
+from lienthong.problems import Problem, ProblemType, Severity
 
 # Maximum lengths in characters.
 LIMITS: dict[str, int] = {
@@ -137,30 +138,31 @@ class _Checker:
         return False
 
     def date(self, value: str | None, path: str, *, required: bool = False) -> None:
-        if required and not self.required(value, path):
-            return
-        if not self.present(value) or self.null(value, path):
-            return
-        assert value is not None
-        try:
-            parse_date(value)
-        except ImpossibleDateError:
-            self.add(P.IMPOSSIBLE_DATE(path, value=value.strip()))
-        except DateFormatError:
-            self.add(P.BAD_DATE(path, value=value.strip()))
+        self._moment(value, path, required, parse_date, P.BAD_DATE)
 
     def timestamp(self, value: str | None, path: str, *, required: bool = False) -> None:
+        self._moment(value, path, required, parse_timestamp, P.BAD_TIMESTAMP)
+
+    def _moment(
+        self,
+        value: str | None,
+        path: str,
+        required: bool,
+        parser: Callable[[str], object],
+        bad_format: ProblemType,
+    ) -> None:
+        """A date or timestamp: a malformed one and an impossible one are told apart."""
         if required and not self.required(value, path):
             return
         if not self.present(value) or self.null(value, path):
             return
         assert value is not None
         try:
-            parse_timestamp(value)
+            parser(value)
         except ImpossibleDateError:
             self.add(P.IMPOSSIBLE_DATE(path, value=value.strip()))
         except DateFormatError:
-            self.add(P.BAD_TIMESTAMP(path, value=value.strip()))
+            self.add(bad_format(path, value=value.strip()))
 
     def agency(self, value: str | None, path: str, *, required: bool = True) -> None:
         found = classify(value)
