@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from lienthong.checks import hub_check
@@ -421,37 +421,43 @@ class Earlier:
     business_type: int
 
 
+_NEW_DOCUMENT = and_(Package.kind == "edoc", Package.business_type == 0)
+# One statement built once (SQLAlchemy compiles and caches it once): the same bytes from this
+# sender, and the new documents this one could duplicate. At most a few rows: duplicates of new
+# documents are refused, so each arm matches one earlier package at most.
+_EARLIER = select(
+    Package.id,
+    Package.doc_id,
+    Package.sha256,
+    Package.sender_code,
+    Package.document_id,
+    Package.notation_key,
+    Package.kind,
+    Package.business_type,
+).where(
+    or_(
+        and_(Package.sender_code == bindparam("sender"), Package.sha256 == bindparam("sha256")),
+        and_(
+            _NEW_DOCUMENT,
+            Package.sender_code == bindparam("sender"),
+            Package.document_id == bindparam("docid"),
+        ),
+        and_(_NEW_DOCUMENT, Package.notation_key == bindparam("key")),
+    )
+)
+
+
 def _earlier(session: Session, prepared: Prepared, sha256: str, kind: str) -> list[Earlier]:
-    """In one query: the same bytes from this sender, and documents this one could duplicate."""
-    same = [and_(Package.sender_code == prepared.sender, Package.sha256 == sha256)]
-    if kind == "edoc" and prepared.business_type == 0:
-        new_documents = and_(Package.kind == "edoc", Package.business_type == 0)
-        if prepared.document_id:
-            same.append(
-                and_(
-                    new_documents,
-                    Package.sender_code == prepared.sender,
-                    Package.document_id == prepared.document_id,
-                )
-            )
-        if prepared.notation_key:
-            same.append(and_(new_documents, Package.notation_key == prepared.notation_key))
-    rows = session.execute(
-        select(
-            Package.id,
-            Package.doc_id,
-            Package.sha256,
-            Package.sender_code,
-            Package.document_id,
-            Package.notation_key,
-            Package.kind,
-            Package.business_type,
-        )
-        .where(or_(*same))
-        .order_by(Package.id)
-        .limit(10)
-    ).all()
-    return [Earlier(*row) for row in rows]
+    """The earlier packages this one repeats or could duplicate, in one query."""
+    new_document = kind == "edoc" and prepared.business_type == 0
+    params = {
+        "sender": prepared.sender,
+        "sha256": sha256,
+        # NULL matches nothing: only a new document is checked for duplicates.
+        "docid": prepared.document_id if new_document else None,
+        "key": prepared.notation_key if new_document else None,
+    }
+    return [Earlier(*row) for row in session.execute(_EARLIER, params).all()]
 
 
 def _check_duplicates(earlier: list[Earlier], prepared: Prepared) -> None:
