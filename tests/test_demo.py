@@ -1,4 +1,4 @@
-"""The demo (``make demo``): works on the samples, fails clearly without them."""
+"""The demo (``make demo``): builds its own packages, shows the public samples when they are there."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 from lienthong import demo
 from lienthong.edxml import parse
 from lienthong.edxml.validate import validate
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, needs_samples
 
 
+@needs_samples
 def test_demo_validates_the_samples_and_builds_a_valid_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -25,11 +26,13 @@ def test_demo_validates_the_samples_and_builds_a_valid_package(
     assert validate(parse(built)) == []
 
 
+@needs_samples
 def test_samples_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIENTHONG_SAMPLES", str(SAMPLES))
     assert demo.find_samples() == SAMPLES
 
 
+@needs_samples
 def test_samples_beside_the_repository_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     samples = tmp_path / "shared" / "samples"
     samples.mkdir(parents=True)
@@ -39,16 +42,30 @@ def test_samples_beside_the_repository_by_default(tmp_path: Path, monkeypatch: p
     monkeypatch.delenv("LIENTHONG_SAMPLES", raising=False)
     assert demo.find_samples() == samples
     (samples / "status.edxml").unlink()  # a directory without packages does not count
-    with pytest.raises(demo.SamplesMissing):
-        demo.find_samples()
+    assert demo.find_samples() is None
 
 
-def test_missing_samples_fail_with_a_clear_message(
+def test_a_named_samples_directory_without_packages_fails_with_a_clear_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert demo.main([str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert "LIENTHONG_SAMPLES" in err and "nowhere" in err
+
+
+def test_without_any_samples_the_demo_builds_its_own_and_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh machine: nothing beside the repository, nothing in the environment."""
+    monkeypatch.setattr(demo, "REPO", tmp_path / "lienthong")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LIENTHONG_SAMPLES", raising=False)
+    monkeypatch.setenv("LIENTHONG_DEMO_EXCHANGE", "0")
+    assert demo.find_samples() is None
+    assert demo.main([]) == 0
+    out = capsys.readouterr().out
+    assert "No public sample packages" in out and "builds its own" in out
+    assert validate(parse(tmp_path / "demo-output" / "demo.edxml")) == []
 
 
 def test_the_exchange_runs_a_hub_and_three_gateways_as_processes(

@@ -1,7 +1,9 @@
-"""``python -m lienthong.demo`` (``make demo``): validate and show the sample packages, then build one.
+"""``python -m lienthong.demo`` (``make demo``): build packages, run a real exchange, show samples if any.
 
-Samples come from the first argument, else ``LIENTHONG_SAMPLES``, else ``../shared/samples`` beside
-the repository (or beside the current directory).
+The demo needs nothing beside the repository: it builds every package it sends. The public sample
+packages are an optional extra, validated and shown when found: the first argument, else
+``LIENTHONG_SAMPLES``, else ``../shared/samples`` beside the repository (or beside the current
+directory). A directory named explicitly (argument or environment) must hold packages.
 """
 
 from __future__ import annotations
@@ -32,18 +34,23 @@ class SamplesMissing(Exception):
     """No directory of sample packages was found; the message says where it was looked for."""
 
 
-def find_samples(argument: str | None = None) -> Path:
-    """The samples directory: the argument, ``LIENTHONG_SAMPLES``, or ``../shared/samples``."""
+def find_samples(argument: str | None = None) -> Path | None:
+    """The samples directory: the argument, ``LIENTHONG_SAMPLES``, or ``../shared/samples`` if present.
+
+    None when nothing was named and nothing lies beside the repository; ``SamplesMissing`` when a
+    directory was named but holds no packages (the user asked for it, so saying nothing would mislead).
+    """
     given = argument or os.environ.get("LIENTHONG_SAMPLES")
     beside = [REPO.parent / "shared" / "samples", Path.cwd().resolve().parent / "shared" / "samples"]
     candidates = [Path(given)] if given else list(dict.fromkeys(beside))
     for candidate in candidates:
         if candidate.is_dir() and any(candidate.glob("*.edxml")):
             return candidate
-    looked = ", ".join(str(c) for c in candidates)
+    if not given:
+        return None
     raise SamplesMissing(
-        f"no sample packages (*.edxml) found in {looked}. Put the shared/ directory beside the "
-        "repository, or give the samples directory as an argument or in LIENTHONG_SAMPLES."
+        f"no sample packages (*.edxml) found in {given}. Give a directory of .edxml packages as the "
+        "argument or in LIENTHONG_SAMPLES, or neither: the demo builds its own packages."
     )
 
 
@@ -135,6 +142,21 @@ def build_demo(console: Console) -> Path:
     return target
 
 
+def show_samples(console: Console, samples: Path) -> None:
+    """Validate every sample package, then show the first readable document package."""
+    validate_samples(console, samples)
+    for path in sorted(samples.glob("edoc*.edxml")):
+        try:
+            message = parse(path)
+        except ParseError:
+            continue
+        show(console, message, f"{path.name}")
+        severities = Counter(p.severity.value for p in validate(message))
+        counts = ", ".join(f"{n} {level}" for level, n in sorted(severities.items()))
+        console.print(f"Its problems: {counts or 'none'}")
+        break
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     console = Console()
@@ -150,16 +172,13 @@ def main(argv: list[str] | None = None) -> int:
             title="Lienthong demo",
         )
     )
-    validate_samples(console, samples)
-    for path in sorted(samples.glob("edoc*.edxml")):
-        try:
-            message = parse(path)
-        except ParseError:
-            continue
-        show(console, message, f"{path.name}")
-        severities = Counter(p.severity.value for p in validate(message))
-        console.print(f"Its problems: {dict(severities) or 'none'}")
-        break
+    if samples is None:
+        console.print(
+            "[dim]No public sample packages beside the repository (optional: ../shared/samples or "
+            "LIENTHONG_SAMPLES); the demo builds its own.[/]"
+        )
+    else:
+        show_samples(console, samples)
     build_demo(console)
     if os.environ.get("LIENTHONG_DEMO_EXCHANGE", "1") == "0":
         return 0

@@ -8,9 +8,10 @@ import pytest
 
 from lienthong.checks import Outcome, hub_check
 from lienthong.edxml import DocumentMessage, parse
-from tests.conftest import DOCUMENT_SAMPLES
+from tests.conftest import DOCUMENT_SAMPLES, needs_samples
 
 
+@needs_samples
 @pytest.mark.parametrize("path", DOCUMENT_SAMPLES, ids=lambda p: p.name)
 def test_every_rule_runs_on_the_samples(path: Path) -> None:
     message = parse(path, repair=True)

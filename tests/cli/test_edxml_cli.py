@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from lienthong.cli.main import app
 from lienthong.edxml import DocumentMessage, parse, read_bytes
 from lienthong.edxml.validate import validate
-from tests.conftest import SAMPLES, STATUS_SAMPLES
+from tests.conftest import SAMPLES, STATUS_SAMPLES, needs_samples
 from tests.edxml.factory import PDF, metadata
 
 runner = CliRunner()
@@ -24,6 +24,7 @@ def run_json(*args: str) -> tuple[int, Any]:
     return result.exit_code, json.loads(result.stdout)
 
 
+@needs_samples
 def test_validate_status_samples_exits_0() -> None:
     code, results = run_json("edxml", "validate", *map(str, STATUS_SAMPLES))
     assert code == 0
@@ -32,6 +33,7 @@ def test_validate_status_samples_exits_0() -> None:
     )
 
 
+@needs_samples
 def test_validate_reports_each_file_and_exits_1_when_some_are_invalid() -> None:
     files = [SAMPLES / "status.edxml", SAMPLES / "edoc_update.edxml", SAMPLES / "edoc_new.edxml"]
     code, results = run_json("edxml", "validate", *map(str, files))
@@ -46,6 +48,7 @@ def test_validate_reports_each_file_and_exits_1_when_some_are_invalid() -> None:
     assert ("EDXML.IMPOSSIBLE_DATE", "TraceHeaderList/Bussiness/DocumentId", "error") in update
 
 
+@needs_samples
 def test_repair_fixes_the_two_harmless_defects_and_says_so() -> None:
     code, results = run_json(
         "edxml", "validate", "--repair", str(SAMPLES / "edoc_new.edxml"), str(SAMPLES / "edoc.edxml")
@@ -59,6 +62,7 @@ def test_repair_fixes_the_two_harmless_defects_and_says_so() -> None:
     assert [p["severity"] for p in results[0]["problems"] if p["code"] == "EDXML.REPAIRED"] == ["info"]
 
 
+@needs_samples
 def test_strict_turns_system_ids_into_errors(tmp_path: Path) -> None:
     source = (SAMPLES / "status_inbox_01.edxml").read_text("utf-8")
     target = tmp_path / "vxp.edxml"
@@ -75,6 +79,7 @@ def test_strict_turns_system_ids_into_errors(tmp_path: Path) -> None:
     ]
 
 
+@needs_samples
 def test_unreadable_input_exits_2(tmp_path: Path) -> None:
     code, results = run_json("edxml", "validate", str(SAMPLES / "status.edxml"), str(tmp_path / "none.edxml"))
     assert code == 2
@@ -86,6 +91,7 @@ def test_usage_error_exits_2() -> None:
     assert runner.invoke(app, ["edxml", "validate", "--no-such-option", "x"]).exit_code == 2
 
 
+@needs_samples
 def test_validate_prints_a_readable_report() -> None:
     result = runner.invoke(app, ["edxml", "validate", str(SAMPLES / "edoc_update.edxml")])
     assert result.exit_code == 1
@@ -93,6 +99,7 @@ def test_validate_prints_a_readable_report() -> None:
     assert "TraceHeaderList/Bussiness/DocumentId" in result.stdout
 
 
+@needs_samples
 def test_show_json_lists_attachments_with_size_and_digest() -> None:
     path = SAMPLES / "edoc_replacement.edxml"
     code, data = run_json("edxml", "show", str(path))
@@ -108,6 +115,7 @@ def test_show_json_lists_attachments_with_size_and_digest() -> None:
     ]
 
 
+@needs_samples
 def test_show_reports_undecodable_attachments_instead_of_failing() -> None:
     code, data = run_json("edxml", "show", "--repair", str(SAMPLES / "edoc.edxml"))
     assert code == 0
@@ -115,6 +123,7 @@ def test_show_reports_undecodable_attachments_instead_of_failing() -> None:
     assert data["signature"] == "xmldsig"
 
 
+@needs_samples
 def test_show_status_and_readable_form() -> None:
     code, data = run_json("edxml", "show", str(SAMPLES / "status_rejection_02.edxml"))
     assert code == 0
@@ -124,6 +133,7 @@ def test_show_status_and_readable_form() -> None:
     assert "1896_QD-TTg" in result.stdout
 
 
+@needs_samples
 def test_show_refuses_a_broken_file_with_its_code() -> None:
     result = runner.invoke(app, ["edxml", "show", str(SAMPLES / "edoc_new.edxml")])
     assert result.exit_code == 1
@@ -177,6 +187,7 @@ def test_version() -> None:
     assert (result.exit_code, result.stdout.strip()) == (0, __version__)
 
 
+@needs_samples
 def test_validate_a_copy_in_a_path_with_spaces(tmp_path: Path) -> None:
     target = tmp_path / "thư mục có dấu" / "status.edxml"
     target.parent.mkdir()

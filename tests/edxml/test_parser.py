@@ -19,7 +19,7 @@ from lienthong.edxml import (
 )
 from lienthong.edxml.blob import Base64Blob, encode_standard
 from lienthong.edxml.splitter import SplitLimits, Splitter
-from tests.conftest import DOCUMENT_SAMPLES, NEEDS_REPAIR, STATUS_SAMPLES, WELL_FORMED
+from tests.conftest import DOCUMENT_SAMPLES, NEEDS_REPAIR, STATUS_SAMPLES, WELL_FORMED, needs_samples
 from tests.edxml.factory import PDF, codes, document_bytes
 
 
@@ -47,11 +47,13 @@ def pipe(data: bytes) -> io.BufferedReader:
     return io.BufferedReader(NonSeekable(data))
 
 
+@needs_samples
 def test_samples_are_all_found() -> None:
     assert len(STATUS_SAMPLES) == 10
     assert len(DOCUMENT_SAMPLES) == 5
 
 
+@needs_samples
 @pytest.mark.parametrize("path", STATUS_SAMPLES, ids=lambda p: p.name)
 def test_status_samples_parse_as_status_messages(path: Path) -> None:
     message = parse(path)
@@ -62,6 +64,7 @@ def test_status_samples_parse_as_status_messages(path: Path) -> None:
     assert message.source_problems == []
 
 
+@needs_samples
 @pytest.mark.parametrize("path", [p for p in DOCUMENT_SAMPLES if p.name not in NEEDS_REPAIR], ids=str)
 def test_document_samples_parse_with_their_attachment(path: Path) -> None:
     message = parse_document(path)
@@ -125,6 +128,7 @@ def test_parse_document_and_parse_status_refuse_the_other_kind(samples_dir: Path
 # --- sources --------------------------------------------------------------------------------------
 
 
+@needs_samples
 @pytest.mark.parametrize("path", WELL_FORMED, ids=lambda p: p.name)
 def test_bytes_file_and_streams_give_the_same_model(path: Path) -> None:
     data = path.read_bytes()

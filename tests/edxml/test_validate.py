@@ -10,7 +10,7 @@ from lienthong.edxml import parse
 from lienthong.edxml.validate import LIMITS, STATUS_CODES, normalise_cid, validate
 from lienthong.problems import Problem, Severity, catalogue
 from lienthong.registry import load_all
-from tests.conftest import SAMPLES, STATUS_SAMPLES
+from tests.conftest import SAMPLES, STATUS_SAMPLES, needs_samples
 from tests.edxml.factory import document, status
 
 
@@ -22,12 +22,14 @@ def where(problems: list[Problem]) -> set[tuple[str, str]]:
     return {(p.code, p.path) for p in problems}
 
 
+@needs_samples
 @pytest.mark.parametrize("path", STATUS_SAMPLES, ids=lambda p: p.name)
 def test_status_samples_validate_with_no_problems_at_all(path: Path) -> None:
     assert validate(parse(path)) == []
     assert validate(parse(path), strict=True) == []
 
 
+@needs_samples
 @pytest.mark.parametrize("name", ["edoc_update.edxml", "edoc_new.edxml"])
 def test_the_impossible_date_in_bussiness_document_id_is_reported(name: str) -> None:
     impossible = [p for p in found(name) if p.code == "EDXML.IMPOSSIBLE_DATE"]
@@ -36,11 +38,13 @@ def test_the_impossible_date_in_bussiness_document_id_is_reported(name: str) -> 
     ]
 
 
+@needs_samples
 def test_edoc_update_has_only_the_impossible_date_as_an_error() -> None:
     errors = [p for p in found("edoc_update.edxml") if p.is_error]
     assert [p.code for p in errors] == ["EDXML.IMPOSSIBLE_DATE"]
 
 
+@needs_samples
 @pytest.mark.parametrize("name", ["edoc_replacement.edxml", "edoc_revocation.edxml"])
 def test_replacement_and_revocation_samples_have_no_errors(name: str) -> None:
     problems = found(name)
@@ -50,6 +54,7 @@ def test_replacement_and_revocation_samples_have_no_errors(name: str) -> None:
     assert problems[0].params["element"] == "PromulgationDate"
 
 
+@needs_samples
 def test_edoc_new_defects_each_have_their_code() -> None:
     problems = found("edoc_new.edxml")
     assert {
@@ -65,6 +70,7 @@ def test_edoc_new_defects_each_have_their_code() -> None:
     assert strict.severity is Severity.ERROR
 
 
+@needs_samples
 def test_edoc_defects_each_have_their_code() -> None:
     problems = found("edoc.edxml")
     assert [p.code for p in problems].count("EDXML.REPAIRED") == 2
@@ -79,6 +85,7 @@ def test_edoc_defects_each_have_their_code() -> None:
     assert bad.params["offset"] == 0  # "${__StringFromFile(…)}": the very first character
 
 
+@needs_samples
 def test_every_reported_code_is_in_the_catalogue_with_both_messages() -> None:
     load_all()
     known = {t.code for t in catalogue()}

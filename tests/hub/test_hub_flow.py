@@ -17,6 +17,7 @@ from tests import conftest
 from tests.hub.conftest import PDF, document, send, status, system
 
 SAMPLES = conftest.SAMPLES
+needs_samples = conftest.needs_samples
 
 
 def test_one_to_many_send_fetch_ack(hub: Hub) -> None:
@@ -199,6 +200,7 @@ def test_receipt_verifies_offline_and_a_forged_one_does_not(hub: Hub) -> None:
     assert not verify_receipt(forged, public)
 
 
+@needs_samples
 def test_the_real_clients_messy_sample_is_accepted_and_its_problems_recorded(hub: Hub) -> None:
     data = (SAMPLES / "edoc_new.edxml").read_bytes()[len(b"1212") :]
     accepted = send(hub, "vpcp.sys", data)
@@ -210,6 +212,7 @@ def test_the_real_clients_messy_sample_is_accepted_and_its_problems_recorded(hub
     assert "EDXML.BAD_CODE_NUMBER" in {p["code"] for p in json.loads(stored)}
 
 
+@needs_samples
 def test_strict_policy_refuses_every_error(strict_hub: Hub) -> None:
     data = (SAMPLES / "edoc_new.edxml").read_bytes()[len(b"1212") :]
     with pytest.raises(Refused) as caught:
@@ -241,6 +244,7 @@ def test_size_limit(tmp_path: Path) -> None:
     small.close()
 
 
+@needs_samples
 def test_an_operator_policy_for_the_preflight_checks(tmp_path: Path) -> None:
     from tests.hub.conftest import make_hub
 

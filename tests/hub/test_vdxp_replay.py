@@ -24,10 +24,11 @@ from lienthong.api.app import create_app
 from lienthong.api.vdxp import lossy_hex
 from lienthong.hub import directory
 from lienthong.hub.service import Hub
-from tests.conftest import SHARED
+from tests.conftest import SHARED, needs_samples
 from tests.hub.conftest import Server
 
 CAPTURES = SHARED / "captures"
+pytestmark = needs_samples  # the recorded requests live in shared/captures, beside the samples
 SECRET = "local-test-secret"
 SIGN = "XroadVnpt-sign-header"
 HASH = "XroadVnpt-hash-header"

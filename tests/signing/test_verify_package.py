@@ -10,7 +10,7 @@ from lienthong.signing import problems as P
 from lienthong.signing.report import FileReport
 from lienthong.signing.samples import sample_pdf
 from lienthong.signing.xmldsig import PackageSigner
-from tests.conftest import DOCUMENT_SAMPLES, SAMPLES
+from tests.conftest import DOCUMENT_SAMPLES, SAMPLES, needs_samples
 from tests.signing.kit import BINH, RECIPIENT, SigningKit, package
 
 
@@ -79,6 +79,7 @@ def test_invalid_pdf_signature_inside_a_package(kit: SigningKit) -> None:
     assert not report.valid and report.reason == P.REVOKED.code
 
 
+@needs_samples
 @pytest.mark.parametrize("sample", [p.name for p in DOCUMENT_SAMPLES])
 def test_sample_packages_have_no_valid_signature(kit: SigningKit, sample: str) -> None:
     report = kit.verifier.verify_file(SAMPLES / sample)
@@ -87,6 +88,7 @@ def test_sample_packages_have_no_valid_signature(kit: SigningKit, sample: str) -
     assert P.MISSING.code in errors(report)
 
 
+@needs_samples
 def test_status_message_without_signature_is_not_an_error(kit: SigningKit) -> None:
     report = kit.verifier.verify_file(SAMPLES / "status_acceptance_03.edxml")
     assert report.valid and report.reason == P.MISSING.code and report.attachments == ()

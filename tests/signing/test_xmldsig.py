@@ -12,7 +12,7 @@ from lienthong.signing.errors import SigningError
 from lienthong.signing.report import SignatureReport
 from lienthong.signing.samples import sample_pdf
 from lienthong.signing.xmldsig import PackageSigner, PackageSignSpec, placeholder_reason
-from tests.conftest import DOCUMENT_SAMPLES, SAMPLES
+from tests.conftest import DOCUMENT_SAMPLES, SAMPLES, needs_samples
 from tests.signing.kit import RECIPIENT, SigningKit, package
 
 
@@ -41,6 +41,7 @@ def test_signed_package_is_valid_and_names_the_sending_agency(kit: SigningKit, u
     assert message.signature is not None and message.signature.namespace == XMLDSIG_NS
 
 
+@needs_samples
 def test_signing_replaces_the_placeholder_of_a_sample(kit: SigningKit) -> None:
     sample = (SAMPLES / "edoc_new.edxml").read_bytes()  # From 002.00.20.H13
     signed = PackageSigner(kit.pki.agencies["002.00.20.H13"]).sign(sample)
@@ -96,6 +97,7 @@ def test_wrong_root_revoked_and_expired_signers(kit: SigningKit, unsigned: bytes
     assert P.EXPIRED.code in codes(verify_bytes(kit, PackageSigner(kit.pki.expired).sign(unsigned)))
 
 
+@needs_samples
 @pytest.mark.parametrize("sample", [p.name for p in DOCUMENT_SAMPLES])
 def test_sample_signatures_are_placeholders_never_valid(kit: SigningKit, sample: str) -> None:
     report = verify_bytes(kit, (SAMPLES / sample).read_bytes())
@@ -135,6 +137,7 @@ def test_package_with_a_20_mb_attachment_signs_and_verifies(kit: SigningKit) -> 
     assert report.valid and report.problems == ()
 
 
+@needs_samples
 def test_status_message_signed_by_its_sender(kit: SigningKit) -> None:
     # Gateways sign statuses too; the sample status comes from Nghệ An (000.00.00.H41).
     status = (SAMPLES / "status.edxml").read_bytes()
