@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from lxml import etree
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -104,3 +105,34 @@ def test_the_report_command(day: Day, tmp_path: Path) -> None:
         assert sent.exit_code == 0, sent.output
         [mail] = smtp.inbox.messages
         assert str(mail["To"]) == f"{G17}@example.test"
+
+
+def test_a_documents_trace_picture_over_http_and_from_the_command_line(day: Day, tmp_path: Path) -> None:
+    hub = day.hub
+    vpcp, bxd = _token(hub, "vpcp.sys"), _token(hub, "bxd.sys")
+    with Server(create_app(hub)) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        picture = http.get(f"/api/v1/packages/{day.docs['A']}/trace.svg", headers=vpcp)
+        assert picture.status_code == 200, picture.text
+        assert picture.headers["content-type"].startswith("image/svg+xml")
+        svg = etree.fromstring(picture.content)
+        text = " ".join(str(t) for t in svg.itertext())
+        # A lane per recipient, the sender's lane, each moment labelled, the Vietnam time axis.
+        for lane in ("000.00.00.H41", "000.00.00.H14", f"{G22} → Trục"):
+            assert lane in text
+        assert "Trục tiếp nhận" in text and "đã lấy về" in text and "01 đã đến" in text
+        assert "Giờ Việt Nam (UTC+7)" in text and "801/VPCP-KSTT" in text
+        assert http.get(f"/api/v1/packages/{day.docs['A']}/trace.svg", headers=bxd).status_code == 404
+        assert http.get(f"/api/v1/packages/{day.docs['A']}/trace.svg").status_code == 401
+    base = ["hub", "trace", "--db", hub.config.database_url, "--data-dir", str(hub.config.data_dir)]
+    runner = CliRunner()
+    png = tmp_path / "b.png"
+    made = runner.invoke(cli, [*base, day.docs["B"], "--out", str(png)])
+    assert made.exit_code == 0, made.output
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and "2 nơi nhận" in made.stdout
+    svg_file = tmp_path / "b.svg"
+    assert runner.invoke(cli, [*base, day.docs["B"], "--out", str(svg_file)]).exit_code == 0
+    drawn = " ".join(str(t) for t in etree.fromstring(svg_file.read_bytes()).itertext())
+    assert "không chuyển được" in drawn and "000.00.00.H99" in drawn  # the undeliverable copy, in red
+    missing = runner.invoke(cli, [*base, "no-such-package"])
+    assert missing.exit_code == 1 and "no-such-package" in missing.output
+    assert runner.invoke(cli, [*base, day.docs["B"], "--out", str(tmp_path / "b.gif")]).exit_code == 2

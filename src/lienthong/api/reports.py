@@ -104,4 +104,15 @@ def router(hub: Hub, config: WatchConfig) -> APIRouter:
                 raise ApiProblem(HP.NOT_FOUND("", what="package", id=doc_id))
             return timeline(s, doc_id)
 
+    @api.get(
+        "/packages/{doc_id}/trace.svg",
+        summary="A package's trace as a picture: a lane per recipient (its sender and recipients only)",
+        response_class=Response,
+    )
+    def package_trace(system: Caller, doc_id: str) -> Response:
+        from lienthong.watch.trace import render_trace
+
+        data = package_timeline(system, doc_id)
+        return Response(render_trace(data, "svg"), media_type="image/svg+xml")
+
     return api

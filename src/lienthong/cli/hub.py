@@ -25,6 +25,7 @@ app.add_typer(system_app, name="system")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_cli.watch_app, name="watch")
 app.command("report")(report_cli.report)
+app.command("trace")(report_cli.trace)
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (env LIENTHONG_HUB_DB).")]
 DirOpt = Annotated[str | None, typer.Option("--data-dir", help="Data folder (env LIENTHONG_DATA_DIR).")]

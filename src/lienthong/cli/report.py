@@ -181,3 +181,33 @@ def run(
             watch._thread.join(3600)
     except KeyboardInterrupt:
         watch.stop()
+
+
+def trace(
+    doc_id: Annotated[
+        str, typer.Argument(help="The hub's id of the package (the one the sender was given).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="FILE.svg or FILE.png (default: trace-ID.svg here).")
+    ] = None,
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """One document's trace as a picture: a lane per recipient, each moment in Vietnam time."""
+    from lienthong.watch.timeline import timeline
+    from lienthong.watch.trace import render_trace
+
+    target = out or Path(f"trace-{doc_id}.svg")
+    suffix = target.suffix.lower()
+    if suffix not in {".svg", ".png"}:
+        typer.echo(f"--out: dùng tệp .svg hoặc .png / use a .svg or .png file (got {target.name})", err=True)
+        raise typer.Exit(2)
+    hub = Hub(HubConfig.from_env(db, data_dir))
+    with hub.read() as s:
+        data = timeline(s, doc_id)
+    if data is None:
+        typer.echo(f"HUB.NOT_FOUND: không có văn bản {doc_id} / no package {doc_id}", err=True)
+        raise typer.Exit(1)
+    target.write_bytes(render_trace(data, "png" if suffix == ".png" else "svg"))
+    events = sum(1 for _ in data["events"])
+    typer.echo(f"{target}: {len(data['recipients'])} nơi nhận / recipients, {events} sự kiện / events")

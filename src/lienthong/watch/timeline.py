@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lienthong.store.tables import AuditEntry, Delivery, Package, StatusEvent
+from lienthong.store.tables import AuditEntry, Delivery, Package, StatusEvent, WatchOutbox
 from lienthong.watch.rules import utc
 
 
@@ -67,6 +68,7 @@ def timeline(session: Session, doc_id: str) -> dict[str, Any] | None:
                     "description": e.description,
                 }
             )
+    events.extend(_warnings(session, doc_id))
     subjects = [doc_id, *(d.delivery_id for d in deliveries)]
     audit = [
         {
@@ -101,6 +103,40 @@ def timeline(session: Session, doc_id: str) -> dict[str, Any] | None:
         "events": events,
         "audit": audit,
     }
+
+
+def _warnings(session: Session, doc_id: str) -> list[dict[str, Any]]:
+    """The immediate alerts the warning system raised about this package (one per event, any channel)."""
+    rows = session.execute(
+        select(WatchOutbox.payload)
+        .where(
+            WatchOutbox.purpose == "alert", WatchOutbox.dedupe_key.like(f"alert:%:{_escape(doc_id)}:%", "\\")
+        )
+        .order_by(WatchOutbox.id)
+    ).scalars()
+    seen: set[tuple[str, str, str]] = set()
+    out: list[dict[str, Any]] = []
+    for raw in rows:
+        payload = json.loads(raw)
+        if payload.get("doc_id") != doc_id:
+            continue
+        key = (str(payload.get("kind")), str(payload.get("recipient")), str(payload.get("at")))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            {
+                "at": payload["at"],
+                "event": f"warning.{payload.get('kind')}",
+                "agency": payload.get("recipient") or payload.get("sender"),
+                "error": payload.get("code"),
+            }
+        )
+    return out
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def parties(session: Session, doc_id: str) -> set[str]:
