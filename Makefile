@@ -16,8 +16,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 venv: $(STAMP)
 
+# DEMO_ARGS: e.g. --agencies 4 --documents 1 (a smaller country), --keep-running, --db postgresql://…
 demo: $(STAMP)
-	$(BIN)/python -m lienthong.demo
+	$(BIN)/python -m lienthong.demo $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from lienthong import demo
+from lienthong.demo import samples as demo_samples
 from lienthong.edxml import parse
 from lienthong.edxml.validate import validate
 from tests.conftest import SAMPLES, needs_samples
@@ -19,7 +24,7 @@ def test_demo_validates_the_samples_and_builds_a_valid_package(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LIENTHONG_DEMO_EXCHANGE", "0")  # the exchange has its own test below
-    assert demo.main([str(SAMPLES)]) == 0
+    assert demo.main([str(SAMPLES)], out=tmp_path / "demo-output") == 0
     out = capsys.readouterr().out
     assert "edoc_new.edxml" in out and "STRAY_PROLOG" in out
     built = tmp_path / "demo-output" / "demo.edxml"
@@ -29,7 +34,7 @@ def test_demo_validates_the_samples_and_builds_a_valid_package(
 @needs_samples
 def test_samples_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIENTHONG_SAMPLES", str(SAMPLES))
-    assert demo.find_samples() == SAMPLES
+    assert demo_samples.find_samples() == SAMPLES
 
 
 @needs_samples
@@ -37,12 +42,12 @@ def test_samples_beside_the_repository_by_default(tmp_path: Path, monkeypatch: p
     samples = tmp_path / "shared" / "samples"
     samples.mkdir(parents=True)
     shutil.copy(SAMPLES / "status.edxml", samples)
-    monkeypatch.setattr(demo, "REPO", tmp_path / "lienthong")
+    monkeypatch.setattr(demo_samples, "REPO", tmp_path / "lienthong")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LIENTHONG_SAMPLES", raising=False)
-    assert demo.find_samples() == samples
+    assert demo_samples.find_samples() == samples
     (samples / "status.edxml").unlink()  # a directory without packages does not count
-    assert demo.find_samples() is None
+    assert demo_samples.find_samples() is None
 
 
 def test_a_named_samples_directory_without_packages_fails_with_a_clear_message(
@@ -57,29 +62,54 @@ def test_without_any_samples_the_demo_builds_its_own_and_passes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A fresh machine: nothing beside the repository, nothing in the environment."""
-    monkeypatch.setattr(demo, "REPO", tmp_path / "lienthong")
+    monkeypatch.setattr(demo_samples, "REPO", tmp_path / "lienthong")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LIENTHONG_SAMPLES", raising=False)
     monkeypatch.setenv("LIENTHONG_DEMO_EXCHANGE", "0")
-    assert demo.find_samples() is None
-    assert demo.main([]) == 0
+    assert demo_samples.find_samples() is None
+    assert demo.main([], out=tmp_path / "demo-output") == 0
     out = capsys.readouterr().out
     assert "No public sample packages" in out and "builds its own" in out
     assert validate(parse(tmp_path / "demo-output" / "demo.edxml")) == []
 
 
-def test_the_exchange_runs_a_hub_and_three_gateways_as_processes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The demo's real exchange: separate processes on loopback, a signed package, 01→03→06, 02, a warning."""
-    from rich.console import Console
+SCENES = {
+    "one-to-many",
+    "statuses 01→06",
+    "return (02)",
+    "routine",
+    "recall 13→15/16",
+    "update, replacement",
+    "revocation",
+    "tampered signature",
+    "duplicate",
+    "late send",
+    "agency offline",
+    "agency back",
+    "hub restarted",
+    "SMTP down",
+}
 
-    from lienthong import exchange_demo
 
-    console = Console(width=200, force_terminal=False)
-    assert exchange_demo.run(console, tmp_path / "exchange") == 0
-    out = capsys.readouterr().out
-    assert "01 → 03 → 06" in out and "01 → 02" in out
-    assert "Chưa đến nơi nhận" in out and "Bị trả lại" in out
-    assert "verification findings at the province on arrival: 0" in out  # signatures verified clean
-    assert '"ok": true' in out
+@pytest.mark.slow
+def test_the_country_demo_at_a_small_size_shows_every_fault_and_its_outcome(tmp_path: Path) -> None:
+    """``lienthong demo``: real hub and gateway processes, every scene and fault, results in JSON."""
+    out = tmp_path / "demo-output"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}
+    command = [sys.executable, "-m", "lienthong.cli.main", "demo", "--agencies", "4", "--documents", "1"]
+    done = subprocess.run(
+        [*command, "--out", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+    )
+    results = json.loads((out / "results.json").read_text("utf-8"))
+    failed = [o for o in results["outcomes"] if not o["ok"]]
+    assert done.returncode == 0 and results["ok"], (failed, done.stdout[-3000:])
+    assert {o["scene"] for o in results["outcomes"]} == SCENES
+    assert len(results["agencies"]) == 4 and any(a["sdk"] for a in results["agencies"])
+    # What the reader is told to look at is there.
+    for agency in results["agencies"]:
+        for fmt in ("pdf", "html", "json"):
+            assert (out / "reports" / f"{agency['code']}-{results['report_date']}.{fmt}").stat().st_size > 0
+    assert (out / "reports" / f"national-{results['report_date']}.pdf").is_file()
+    assert list((out / "emails").glob("*.eml")) and (out / "trace.png").read_bytes()[:4] == b"\x89PNG"
+    assert b"<svg" in (out / "trace.svg").read_bytes()
+    assert "Mọi kết quả như mong đợi" in done.stdout and "results.json" in done.stdout

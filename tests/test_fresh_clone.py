@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -48,7 +49,14 @@ def test_make_demo_passes_in_a_clone_with_no_shared_folder(tmp_path: Path) -> No
     stamp.touch()
     bin_dir = Path(sys.executable).parent
     result = subprocess.run(
-        ["make", "demo", f"BIN={bin_dir}", f"STAMP={stamp}", f"VENV={bin_dir.parent}"],
+        [
+            "make",
+            "demo",
+            f"BIN={bin_dir}",
+            f"STAMP={stamp}",
+            f"VENV={bin_dir.parent}",
+            "DEMO_ARGS=--agencies 4 --documents 1",  # the whole demo at a small size: CI's time is shared
+        ],
         cwd=clone,
         env=_environment(clone),
         capture_output=True,
@@ -68,6 +76,7 @@ def test_make_demo_passes_in_a_clone_with_no_shared_folder(tmp_path: Path) -> No
         ).stdout
     )  # the demo ran the clone's code, not this checkout's
     assert (clone / "demo-output" / "demo.edxml").is_file()
+    assert json.loads((clone / "demo-output" / "results.json").read_text("utf-8"))["ok"] is True
 
 
 def test_sample_tests_skip_with_their_reason_in_a_clone_with_no_shared_folder(tmp_path: Path) -> None:

@@ -23,6 +23,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
     "pki": ("lienthong.cli.pki", "app", "A demo PKI (never for real documents)."),
     "sign": ("lienthong.cli.sign", "app", "Sign a PDF (PAdES) or a package (XML-DSig)."),
     "verify": ("lienthong.cli.sign", "verify", "Verify the signatures of PDFs and packages."),
+    "demo": (
+        "lienthong.cli.demo",
+        "demo",
+        "The whole country on one machine: hub, gateways, faults, reports.",
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""``python -m lienthong.demo`` (``make demo``): build packages, run a real exchange, show samples if any.
+"""The demo's first minute: the public sample packages validated and shown (when present), one package built.
 
 The demo needs nothing beside the repository: it builds every package it sends. The public sample
 packages are an optional extra, validated and shown when found: the first argument, else
@@ -9,13 +9,11 @@ directory). A directory named explicitly (argument or environment) must hold pac
 from __future__ import annotations
 
 import os
-import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.panel import Panel
 from rich.table import Table
 
 from lienthong.codes.dates import VIETNAM
@@ -24,7 +22,7 @@ from lienthong.edxml.builder import attachment_from_bytes, build_document
 from lienthong.edxml.validate import validate
 from lienthong.problems import Problem, Severity
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 OUTPUT = Path("demo-output")
 
 _STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -112,7 +110,7 @@ def show(console: Console, message: Message, title: str) -> None:
     console.print(table)
 
 
-def build_demo(console: Console) -> Path:
+def build_demo(console: Console, output: Path = OUTPUT) -> Path:
     def clock() -> datetime:
         return datetime(2024, 3, 5, 9, 30, tzinfo=VIETNAM)
 
@@ -130,8 +128,8 @@ def build_demo(console: Console) -> Path:
     }
     pdf = b"%PDF-1.4\n% Lienthong demo\n%%EOF\n"
     message = build_document(metadata, [attachment_from_bytes("807-VPCP-KSTT.pdf", pdf)], clock=clock)
-    OUTPUT.mkdir(exist_ok=True)
-    target = OUTPUT / "demo.edxml"
+    output.mkdir(parents=True, exist_ok=True)
+    target = output / "demo.edxml"
     write_file(message, target)
     again = parse(target)
     problems = validate(again)
@@ -155,41 +153,3 @@ def show_samples(console: Console, samples: Path) -> None:
         counts = ", ".join(f"{n} {level}" for level, n in sorted(severities.items()))
         console.print(f"Its problems: {counts or 'none'}")
         break
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    console = Console()
-    try:
-        samples = find_samples(args[0] if args else None)
-    except SamplesMissing as exc:
-        Console(stderr=True).print(f"[red]Lienthong demo: {exc}[/]")
-        return 2
-    console.print(
-        Panel(
-            "Lienthong — liên thông văn bản điện tử: edXML packages (QCVN 102:2016) checked against "
-            "the standard, Decree 30 and Decision 20.",
-            title="Lienthong demo",
-        )
-    )
-    if samples is None:
-        console.print(
-            "[dim]No public sample packages beside the repository (optional: ../shared/samples or "
-            "LIENTHONG_SAMPLES); the demo builds its own.[/]"
-        )
-    else:
-        show_samples(console, samples)
-    build_demo(console)
-    if os.environ.get("LIENTHONG_DEMO_EXCHANGE", "1") == "0":
-        return 0
-    from lienthong import exchange_demo
-
-    try:
-        return exchange_demo.run(console, OUTPUT / "exchange")
-    except exchange_demo.DemoFailed as exc:
-        Console(stderr=True).print(f"[red]Lienthong demo: {exc} (logs in {OUTPUT / 'exchange'})[/]")
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

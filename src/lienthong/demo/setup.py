@@ -1,0 +1,121 @@
+"""Before the country demo starts: its PKI, the hub's directory and systems, each gateway's configuration."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lienthong.demo.cast import Body
+from lienthong.demo.cluster import Cluster, free_port
+from lienthong.hub import directory
+from lienthong.hub.config import HubConfig
+from lienthong.hub.service import Hub
+from lienthong.signing.pki import AgencySpec, PersonSpec, create_demo_pki
+
+OPERATOR_SYSTEM = "trucquocgia.console"
+OPERATOR_EMAIL = "vanhanh@truc.gov.vn.test"
+
+
+@dataclass
+class Prepared:
+    """What the operator set up: where the PKI is, and each system's credentials."""
+
+    pki_dir: Path
+    hub_dir: Path
+    tokens: dict[str, str]  # body code -> JSON API token of its system
+    secrets: dict[str, str]  # body code -> SDK secret (the SDK-protocol gateways)
+    operator_token: str
+
+
+def make_pki(workdir: Path, bodies: tuple[Body, ...]) -> Path:
+    pki = create_demo_pki(
+        workdir / "pki",
+        agencies=[AgencySpec(b.code, b.name) for b in bodies],
+        people=[PersonSpec(b.signer, b.position, b.code) for b in bodies],
+    )
+    return pki.directory
+
+
+def prepare_hub(workdir: Path, bodies: tuple[Body, ...], database: str | None) -> Prepared:
+    """The directory (bodies and their units) and one system per body, as an operator registers them."""
+    hub_dir = workdir / "hub"
+    hub = Hub(HubConfig.from_env(database, str(hub_dir)))
+    now = datetime.now(UTC)
+    sdk_secrets = {b.code: secrets.token_urlsafe(16) for b in bodies if b.sdk}
+    tokens: dict[str, str] = {}
+    try:
+        with hub.write() as s:
+            directory.add_agency(
+                s, directory.AgencyInput(hub.config.hub_code, "Trục liên thông quốc gia"), now
+            )
+            for body in bodies:
+                directory.add_agency(
+                    s, directory.AgencyInput(body.code, body.name, None, (body.mailbox,)), now
+                )
+                for unit in body.units:
+                    directory.add_agency(
+                        s, directory.AgencyInput(unit.code, unit.name, body.code, (body.mailbox,)), now
+                    )
+            for body in bodies:
+                # A body's document system serves its units too, as a provincial system does.
+                directory.add_system(
+                    s, hub.keys, body.system_id, body.codes, now, secret=sdk_secrets.get(body.code)
+                )
+            directory.add_system(s, hub.keys, OPERATOR_SYSTEM, [hub.config.hub_code], now)
+        with hub.write() as s:
+            for body in bodies:  # the SDK-protocol body's token only reads its reports
+                tokens[body.code] = directory.issue_token(s, body.system_id, now, "demo")
+            operator = directory.issue_token(s, OPERATOR_SYSTEM, now, "operator console")
+    finally:
+        hub.close()
+    return Prepared(make_pki(workdir, bodies), hub_dir, tokens, sdk_secrets, operator)
+
+
+def gateway_config(cluster: Cluster, workdir: Path, body: Body, prepared: Prepared, smtp_port: int) -> Path:
+    """A gateway's TOML, as an agency's administrator writes it (see examples/)."""
+    folder = workdir / "gateways" / body.code
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    pki = prepared.pki_dir
+    if body.sdk:
+        link = [
+            'protocol = "sdk"',
+            f'system_id = "{body.system_id}"',
+            f'secret = "{prepared.secrets[body.code]}"',
+        ]
+    else:
+        link = [f'token = "{prepared.tokens[body.code]}"']
+    lines = [
+        f'agency_code = "{body.code}"',
+        f'agency_name = "{body.name}"',
+        'data_dir = "data"',
+        f"http_port = {port}",
+        f'trust_dir = "{(pki / "trust").as_posix()}"',
+        f'signing_key = "{(pki / "agencies" / f"{body.code}.key.pem").as_posix()}"',
+        f'signing_cert = "{(pki / "agencies" / f"{body.code}.cert.pem").as_posix()}"',
+        f'clerk_emails = ["{body.mailbox}"]',
+        "outbox_interval = 0.2",
+        "backoff_seconds = 1.0",
+        "backoff_max_seconds = 4.0",
+        "max_attempts = 60",
+        "wait_seconds = 3",
+        "tracking_interval = 1",
+        "warnings_interval = 1",
+        "office_hours_only = false",
+        "not_fetched_hours = 0.003",  # about ten seconds, so the demo shows the warning
+        "",
+        "[hub]",
+        f'url = "{cluster.hub_url}"',
+        *link,
+        "",
+        "[smtp]",
+        'host = "127.0.0.1"',
+        f"port = {smtp_port}",
+        "",
+    ]
+    path = folder / "gateway.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    cluster.add_gateway(body, path, port)
+    return path
