@@ -173,7 +173,7 @@ def test_an_error_before_the_end_is_not_called_truncation() -> None:
 def test_not_edxml_is_refused(data: bytes, detail: str) -> None:
     problem = refusal(data)
     assert problem.code == "EDXML.NOT_EDXML"
-    assert detail in problem.params["detail"]
+    assert detail in problem.params["detail_en"]
 
 
 def test_empty_input_is_refused() -> None:
@@ -627,3 +627,32 @@ def test_unterminated_constructs_are_refused_quickly(tail: bytes, code: str) -> 
     start = time.perf_counter()
     assert refusal(b'<edXML xmlns="' + _NSB + b'">' + tail).code == code
     assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n5 0 obj", "PDF"),
+        (b"PK\x03\x04\x14\x00\x06\x00word/document.xml", "ZIP"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "DOC"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG"),
+    ],
+)
+def test_a_file_that_is_not_xml_is_named_for_what_it_is(head: bytes, kind: str) -> None:
+    """A clerk who picks the PDF instead of the package is told so, not sent to --repair."""
+    for repair in (False, True):
+        with pytest.raises(ParseError) as caught:
+            parse(head + b"\x00" * 200, repair=repair)
+        problem = caught.value.problem
+        assert problem.code == "EDXML.WRONG_FILE_TYPE"
+        assert kind in problem.message_en and "không phải gói tin edXML" in problem.message_vi
+        assert "--repair" not in problem.message_en
+
+
+def test_not_edxml_details_are_in_each_language() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(b'<?xml version="1.0"?><html><body/></html>')
+    problem = caught.value.problem
+    assert problem.code == "EDXML.NOT_EDXML"
+    assert "phần tử gốc là html" in problem.message_vi and "the root element is html" in problem.message_en

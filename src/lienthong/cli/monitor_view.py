@@ -10,12 +10,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from lienthong.display import vietnam_time
+
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 _HEAD = {"ok": ("HEALTHY", "green"), "degraded": ("DEGRADED", "yellow"), "fail": ("NOT READY", "bold red")}
 
 
 def _when(iso: str | None) -> str:
-    return (iso or "")[:19].replace("T", " ")
+    return vietnam_time(iso) if iso else ""
 
 
 def render_status(
@@ -27,7 +29,9 @@ def render_status(
     word, style = _HEAD.get(readiness["status"], ("?", "white"))
     if readiness["status"] == "ok" and not report.get("healthy", True):
         word, style = "READY, WITH WARNINGS", "yellow"
-    parts: list[Any] = [Text(f"{word}  at {_when(report['at'])} UTC", style=style)]
+    parts: list[Any] = [
+        Text(f"{word}  lúc / at {_when(report['at'])} (giờ Việt Nam / Vietnam time)", style=style)
+    ]
 
     checks = Table(title="Health checks", expand=True)
     for column in ("check", "status", "reason", "since"):

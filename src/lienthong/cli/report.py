@@ -124,7 +124,8 @@ def report(
         for code, r in reports.agencies.items():
             target = out / f"report-{code}-{when.isoformat()}.{fmt.value}"
             target.write_bytes(_render(r, fmt, lang.value, font_dir))
-        typer.echo(f"wrote {len(reports.agencies)} reports to {out}")
+        n = len(reports.agencies)
+        typer.echo(f"đã ghi {n} báo cáo vào {out} / wrote {n} report{'' if n == 1 else 's'} to {out}")
     if send:
         queued = watch.send_reports(reports, national=not agency)
         stats = watch.deliver_due()

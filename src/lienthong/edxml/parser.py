@@ -85,7 +85,13 @@ def parse_document(source: Source, **kwargs: Any) -> DocumentMessage:
     """Like ``parse``, but the message must be a document package."""
     message = parse(source, **kwargs)
     if not isinstance(message, DocumentMessage):
-        raise ParseError(P.NOT_EDXML("", detail="a status message where a document was expected"))
+        raise ParseError(
+            P.NOT_EDXML(
+                "",
+                detail_vi="đây là thông điệp trạng thái, cần một văn bản",
+                detail_en="a status message where a document was expected",
+            )
+        )
     return message
 
 
@@ -93,7 +99,13 @@ def parse_status(source: Source, **kwargs: Any) -> StatusMessage:
     """Like ``parse``, but the message must be a status message."""
     message = parse(source, **kwargs)
     if not isinstance(message, StatusMessage):
-        raise ParseError(P.NOT_EDXML("", detail="a document where a status message was expected"))
+        raise ParseError(
+            P.NOT_EDXML(
+                "",
+                detail_vi="đây là văn bản, cần một thông điệp trạng thái",
+                detail_en="a document where a status message was expected",
+            )
+        )
     return message
 
 
@@ -151,7 +163,21 @@ def _head_fixups(
     yield from chunks
 
 
+# Files people pick by mistake instead of a package: told as what they are, never "stray bytes".
+_NOT_EDXML = (
+    (b"%PDF-", "một tệp PDF", "a PDF file"),
+    (b"PK\x03\x04", "một tệp nén (ZIP, DOCX, XLSX…)", "a ZIP archive (or DOCX, XLSX…)"),
+    (b"\xd0\xcf\x11\xe0", "một tệp Office cũ (DOC, XLS)", "an old Office file (DOC, XLS)"),
+    (b"\x89PNG", "một ảnh PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "một ảnh JPEG", "a JPEG image"),
+    (b"{\\rtf", "một tệp RTF", "an RTF file"),
+)
+
+
 def _fix_prolog(head: bytes, repair: bool, repairs: list[Problem]) -> bytes:
+    for magic, kind_vi, kind_en in _NOT_EDXML:
+        if head.startswith(magic):
+            raise ParseError(P.WRONG_FILE_TYPE("", line=1, column=1, kind_vi=kind_vi, kind_en=kind_en))
     bom = next((b for b in _BOMS if head.startswith(b)), b"")
     body = head[len(bom) :]
     start = body.find(b"<")
@@ -365,15 +391,29 @@ def _to_message(
 ) -> Message:
     tag = str(root.tag)
     if local_name(tag) != "edXML":
-        raise ParseError(P.NOT_EDXML("", detail=f"the root element is {local_name(tag)}, not edXML"))
+        raise ParseError(
+            P.NOT_EDXML(
+                "",
+                detail_vi=f"phần tử gốc là {local_name(tag)}, không phải edXML",
+                detail_en=f"the root element is {local_name(tag)}, not edXML",
+            )
+        )
     if namespace_of(tag) != NS:
-        raise ParseError(P.NOT_EDXML("", detail=f"the root is in namespace '{namespace_of(tag)}', not {NS}"))
+        raise ParseError(
+            P.NOT_EDXML(
+                "",
+                detail_vi=f"phần tử gốc thuộc không gian tên '{namespace_of(tag)}', không phải {NS}",
+                detail_en=f"the root is in namespace '{namespace_of(tag)}', not {NS}",
+            )
+        )
     envelope = next(
         (c for c in root if isinstance(c.tag, str) and local_name(str(c.tag)) == "edXMLEnvelope"),
         None,
     )
     if envelope is None:
-        raise ParseError(P.NOT_EDXML("", detail="there is no edXMLEnvelope"))
+        raise ParseError(
+            P.NOT_EDXML("", detail_vi="không có edXMLEnvelope", detail_en="there is no edXMLEnvelope")
+        )
     reader = TreeReader(blobs)
     cls: type[DocumentMessage] | type[StatusMessage] = (
         StatusMessage if _is_status(envelope) else DocumentMessage

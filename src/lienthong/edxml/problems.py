@@ -26,6 +26,12 @@ TRUNCATED = define(
     "Tệp XML bị cắt cụt (kết thúc giữa chừng): {detail}",
     "The XML is truncated (it ends too early): {detail}",
 )
+WRONG_FILE_TYPE = define(
+    "EDXML.WRONG_FILE_TYPE",
+    E,
+    "Tệp này là {kind_vi}, không phải gói tin edXML",
+    "This file is {kind_en}, not an edXML package",
+)
 STRAY_PROLOG = define(
     "EDXML.STRAY_PROLOG",
     E,
@@ -77,8 +83,8 @@ TEXT_TOO_LARGE = define(
 NOT_EDXML = define(
     "EDXML.NOT_EDXML",
     E,
-    "Không phải gói tin edXML: {detail}",
-    "Not an edXML package: {detail}",
+    "Không phải gói tin edXML: {detail_vi}",
+    "Not an edXML package: {detail_en}",
     QCVN,
 )
 REPAIRED = define(

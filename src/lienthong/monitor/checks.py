@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
 
+from lienthong.display import human_size
 from lienthong.monitor import certs as C
 from lienthong.monitor import problems as MP
 from lienthong.monitor.health import CheckResult, Clock, Status
@@ -140,7 +141,9 @@ class StorageCheck:
             return CheckResult.of(MP.STORAGE_NOT_WRITABLE("", folder=where, detail=_os_error(exc)))
         if free < self.min_free_bytes:
             return CheckResult.of(
-                MP.STORAGE_LOW_SPACE("", folder=where, free=free, minimum=self.min_free_bytes),
+                MP.STORAGE_LOW_SPACE(
+                    "", folder=where, free=human_size(free), minimum=human_size(self.min_free_bytes)
+                ),
                 free_bytes=free,
             )
         try:
@@ -149,7 +152,7 @@ class StorageCheck:
             return CheckResult.of(
                 MP.STORAGE_NOT_WRITABLE("", folder=where, detail=_os_error(exc)), free_bytes=free
             )
-        return CheckResult.ok(f"{free} bytes free", free_bytes=free)
+        return CheckResult.ok(f"{human_size(free)} trống / free", free_bytes=free)
 
 
 @dataclass

@@ -38,8 +38,8 @@ STORAGE_NOT_WRITABLE = define(
 STORAGE_LOW_SPACE = define(
     "MONITOR.STORAGE_LOW_SPACE",
     E,
-    "Thư mục lưu trữ {folder} chỉ còn {free} byte trống, dưới ngưỡng {minimum} byte",
-    "The storage folder {folder} has {free} bytes free, below the minimum of {minimum} bytes",
+    "Thư mục lưu trữ {folder} chỉ còn {free} trống, dưới ngưỡng {minimum}",
+    "The storage folder {folder} has {free} free, below the minimum of {minimum}",
     D807,
 )
 TRUST_STORE_MISSING = define(
