@@ -20,7 +20,7 @@ def human_size(size: int | float) -> str:
 
 
 def vietnam_time(moment: datetime | str | None) -> str:
-    """A moment (aware, naive UTC or ISO 8601 text) as ``2026-12-01 03:45:38`` in Vietnam time; ``-``: none."""
+    """A moment (aware, naive UTC or ISO text) as ``2026-12-01 03:45:38`` in Vietnam time; ``-``: none."""
     if moment is None or moment == "":
         return "-"
     when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
