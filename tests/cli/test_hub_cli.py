@@ -64,3 +64,22 @@ def test_directory_and_systems(env: Path, tmp_path: Path) -> None:
         db.execute("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2")
     code, out = invoke("hub", "audit", "verify")
     assert code == 1 and "entry 2" in out
+
+
+def test_a_command_on_a_new_folder_says_it_created_an_empty_database(tmp_path: Path) -> None:
+    folder = tmp_path / "moi"
+    first = CliRunner().invoke(app, ["hub", "agency", "list", "--data-dir", str(folder)])
+    assert first.exit_code == 0, first.output
+    assert f"created a new, empty hub database at {(folder / 'hub.sqlite3').resolve()}" in first.stderr
+    again = CliRunner().invoke(app, ["hub", "agency", "list", "--data-dir", str(folder)])
+    assert again.exit_code == 0 and "created a new" not in again.stderr
+
+
+def test_an_unreachable_database_is_one_coded_line_without_the_password() -> None:
+    url = "postgresql://postgres:sekret@127.0.0.1:1/nothing"
+    result = CliRunner().invoke(app, ["hub", "agency", "list", "--db", url])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("HUB.DATABASE_UNREACHABLE: ")
+    assert "sekret" not in result.stderr and "127.0.0.1:1/nothing" in result.stderr
+    assert "Traceback" not in result.output

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lienthong.cli import report as report_cli
+from lienthong.cli.opening import open_hub
 from lienthong.hub import directory
 from lienthong.hub.config import HubConfig, Policy
 from lienthong.hub.service import Hub
@@ -32,7 +33,7 @@ DirOpt = Annotated[str | None, typer.Option("--data-dir", help="Data folder (env
 
 
 def _hub(db: str | None, data_dir: str | None, **kwargs: object) -> Hub:
-    return Hub(HubConfig.from_env(db, data_dir, **kwargs))
+    return open_hub(HubConfig.from_env(db, data_dir, **kwargs))
 
 
 def _die(exc: LienthongError) -> None:

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
+from lienthong.cli.opening import open_hub
 from lienthong.codes.calendar import CalendarFileError
 from lienthong.hub.config import HubConfig
-from lienthong.hub.service import Hub
 from lienthong.watch import render
 from lienthong.watch.config import WatchConfig
 from lienthong.watch.model import AgencyReport
@@ -48,7 +48,7 @@ def _watch(db: str | None, data_dir: str | None, calendar: Path | None) -> Watch
     except (CalendarFileError, OSError) as exc:
         typer.echo(f"calendar: {exc}", err=True)
         raise typer.Exit(2) from None
-    return Watch(Hub(HubConfig.from_env(db, data_dir)), config)
+    return Watch(open_hub(HubConfig.from_env(db, data_dir)), config)
 
 
 def _render(report: AgencyReport, fmt: Format, language: str, font_dir: Path) -> bytes:
@@ -151,7 +151,7 @@ def contact(
     data_dir: DirOpt = None,
 ) -> None:
     """Set an agency's webhook and language (its e-mail addresses are in the directory)."""
-    hub = Hub(HubConfig.from_env(db, data_dir))
+    hub = open_hub(HubConfig.from_env(db, data_dir))
     set_contact(hub, code, webhook_url=webhook, secret=secret, language=lang.value if lang else None)
     typer.echo(f"{code}: contact updated")
 
@@ -161,7 +161,7 @@ def outbox_status(db: DbOpt = None, data_dir: DirOpt = None) -> None:
     """How many warning messages are pending, sent or dead."""
     from lienthong.watch import outbox
 
-    hub = Hub(HubConfig.from_env(db, data_dir))
+    hub = open_hub(HubConfig.from_env(db, data_dir))
     with hub.read() as s:
         typer.echo(json.dumps(outbox.counts(s), indent=2))
 
@@ -203,7 +203,7 @@ def trace(
     if suffix not in {".svg", ".png"}:
         typer.echo(f"--out: dùng tệp .svg hoặc .png / use a .svg or .png file (got {target.name})", err=True)
         raise typer.Exit(2)
-    hub = Hub(HubConfig.from_env(db, data_dir))
+    hub = open_hub(HubConfig.from_env(db, data_dir))
     with hub.read() as s:
         data = timeline(s, doc_id)
     if data is None:

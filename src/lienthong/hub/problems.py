@@ -136,6 +136,12 @@ UNAVAILABLE = define(
     "Trục tạm thời không xử lý được: {detail}",
     "The hub cannot process this now: {detail}",
 )
+DATABASE_UNREACHABLE = define(
+    "HUB.DATABASE_UNREACHABLE",
+    E,
+    "Không kết nối được cơ sở dữ liệu của Trục ({target}): {detail}",
+    "Cannot reach the hub's database ({target}): {detail}",
+)
 # --- issue 5 (preflight checks): the one check finding the hub refuses under every policy ---
 STATE_SECRET = define(
     "HUB.STATE_SECRET",
