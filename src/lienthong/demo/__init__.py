@@ -30,6 +30,8 @@ def main(
     """Samples (when present), a built package, then the country run; the exit status."""
     args = sys.argv[1:] if argv is None else argv
     console = Console()
+    if not console.is_terminal:  # a log or a pipe: wide enough that tables are not cut at 80 columns
+        console = Console(width=max(console.width, 140))
     try:
         samples = find_samples(args[0] if args else None)
     except SamplesMissing as exc:
