@@ -29,9 +29,9 @@ def main(
 ) -> int:
     """Samples (when present), a built package, then the country run; the exit status."""
     args = sys.argv[1:] if argv is None else argv
-    console = Console()
+    console = Console(record=True)  # recorded: the run's own picture of its terminal, terminal.svg
     if not console.is_terminal:  # a log or a pipe: wide enough that tables are not cut at 80 columns
-        console = Console(width=max(console.width, 140))
+        console = Console(record=True, width=max(console.width, 140))
     try:
         samples = find_samples(args[0] if args else None)
     except SamplesMissing as exc:
@@ -57,4 +57,6 @@ def main(
     from lienthong.demo.run import Options, run
 
     options = Options(agencies, documents, database, out, keep_running)
-    return run(options, console)
+    status = run(options, console)
+    console.save_svg(str(out / "terminal.svg"), title="lienthong demo")
+    return status

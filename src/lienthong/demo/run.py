@@ -31,7 +31,18 @@ from lienthong.demo.driver import GatewayDriver
 from lienthong.demo.papers import PaperMill
 from lienthong.demo.setup import OPERATOR_EMAIL, Prepared, gateway_config, prepare_hub
 
-OWN = ("pki", "hub", "gateways", "logs", "emails", "reports", "trace.svg", "trace.png", "results.json")
+OWN = (
+    "pki",
+    "hub",
+    "gateways",
+    "logs",
+    "emails",
+    "reports",
+    "trace.svg",
+    "trace.png",
+    "results.json",
+    "terminal.svg",
+)
 
 
 @dataclass(frozen=True)
@@ -238,6 +249,7 @@ class Run:
             "trace.svg, trace.png", "the Government Office's document, lane by lane, in Vietnam time"
         )
         where.add_row("logs/", "the hub's and every gateway's log")
+        where.add_row("terminal.svg", "this screen, as a picture")
         self.console.print(where)
         verdict = "[green]Mọi kết quả như mong đợi / every outcome as expected[/]"
         failed = ", ".join(o.scene for o in stage.outcomes if not o.ok)
