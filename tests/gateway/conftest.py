@@ -7,7 +7,7 @@ gateway with its own database, as each agency has its own).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from lienthong.gateway.service import Gateway
 from lienthong.hub import directory
 from lienthong.hub.service import Hub
 from lienthong.store.db import make_engine
+from tests.gateway.fakehub import FakeHub
 from tests.hub.conftest import PG_ADMIN, SECRET, Server, db_url, hub, pg_available  # noqa: F401  (fixtures)
 
 
@@ -97,3 +98,42 @@ def make_gateway(
     yield make
     for gateway in made:
         gateway.close()
+
+
+@pytest.fixture
+def fake_hub() -> FakeHub:
+    return FakeHub()
+
+
+@pytest.fixture
+def local_gateway(
+    fake_hub: FakeHub, tmp_path: Path, gateway_db: Callable[[str], str]
+) -> Iterator[Callable[..., Gateway]]:
+    """Gateways talking to the in-memory hub (each stage's unit tests), on SQLite and PostgreSQL."""
+    made: list[Gateway] = []
+
+    def make(code: str, clock: Clock | None = None, **kwargs: Any) -> Gateway:
+        kwargs.setdefault("backoff_seconds", 0.0)
+        config = GatewayConfig(
+            agency_code=code,
+            agency_name=f"Cơ quan {code}",
+            data_dir=tmp_path / f"gw-{code}",
+            database=gateway_db(code),
+            **kwargs,
+        )
+        gateway = Gateway(config, port=fake_hub.port(code), clock=clock or Clock())
+        made.append(gateway)
+        return gateway
+
+    yield make
+    for gateway in made:
+        gateway.close()
+
+
+def exchange(gateways: Iterable[Gateway], rounds: int = 3) -> None:
+    """Let every gateway work: send what is queued, take in what waits."""
+    for _ in range(rounds):
+        for g in gateways:
+            g.process_outbox()
+            g.poll_inbox()
+            g.process_outbox()
