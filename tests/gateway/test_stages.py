@@ -185,7 +185,7 @@ def test_the_senders_tracking_never_goes_backwards(local_gateway: Make) -> None:
 
 
 def _change(kind: str, number: str = "807", day: str = "2026/11/20") -> bytes:
-    business = {"bussiness_doc_type": kind, "document_id": DOCID, "paper": "0"}
+    business: dict[str, object] = {"bussiness_doc_type": kind, "document_id": DOCID, "paper": "0"}
     if kind == "3":
         business = {
             "bussiness_doc_type": "3",
