@@ -73,7 +73,7 @@ def test_recall_accepted_by_one_and_refused_by_another(three: tuple[Gateway, Gat
     for g in (nghean, caobang):
         assert [i["state"] for i in g.inbox() if i["kind"] == "edoc"] == ["recall_requested"]
     assert nghean.act(nghean.inbox()[0]["id"], "agree", "Văn thư B") == "cancelled"
-    assert caobang.act(caobang.inbox()[0]["id"], "refuse", "Văn thư C") == "accepted"
+    assert caobang.act(caobang.inbox()[0]["id"], "refuse", "Văn thư C") == "arrived"  # kept as it was
     _exchange(three)
     timeline = {r["recipient"]: r for r in vpcp.track(out.local_id)["recipients"]}
     assert timeline["000.00.00.H41"]["last_status"] == "15"
@@ -101,7 +101,7 @@ def test_update_and_replacement_are_registered_and_answered(three: tuple[Gateway
     assert tracking["last_status"] == "15"
     assert {e["notation"]: e["state"] for e in nghean.inbox() if e["kind"] == "edoc"}[
         "807/VPCP-KSTT"
-    ] == "updated"
+    ] == "superseded"
 
     replacement = document(
         recipients=("000.00.00.H41",),
@@ -175,24 +175,33 @@ def test_warnings_open_and_resolve_as_conditions_change(make_gateway: Callable[.
     assert vpcp.track(out.local_id)["recipients"][2]["label_vi"] == "Gửi lỗi"
 
 
-def test_outbox_retries_then_marks_send_error(make_gateway: Callable[..., Gateway]) -> None:
-    from lienthong.gateway.config import HubLink
-
-    vpcp = make_gateway("000.00.00.G22", "vpcp.sys")
-    vpcp.port.close()
+def test_an_unreachable_hub_is_retried_until_the_deadline_then_send_error(
+    make_gateway: Callable[..., Gateway],
+) -> None:
     from lienthong.client.jsonapi import HubClient
 
-    vpcp.port = HubClient("http://127.0.0.1:9", "nothing-listens-here", timeout=1)  # connection refused
-    assert isinstance(vpcp.config.hub, HubLink)
+    clock = Clock()
+    vpcp = make_gateway(
+        "000.00.00.G22", "vpcp.sys", clock=clock, deliver_until_hours=1.0, warn_after_minutes=15.0
+    )
+    vpcp.contact.inner = HubClient("http://127.0.0.1:9", "nothing-listens-here", timeout=1)  # refused
     out = vpcp.submit(document(), approve_as="Văn thư A")
-    for _ in range(10):
+    for _ in range(3):
         vpcp.process_outbox()
     [row] = vpcp.outbox()
-    assert row["state"] == "send_error" and row["attempts"] == 5
-    assert row["label_vi"] == "Gửi lỗi"
-    assert [w["kind"] for w in vpcp.warnings()] == ["send_failed"]
+    assert row["state"] == "queued" and row["label_vi"] == "Chưa gửi"  # still trying, not Gửi lỗi
+    assert row["error"] == "GATEWAY.HUB_UNAVAILABLE" and vpcp.warnings() == []
+    clock.now += timedelta(minutes=16)
+    vpcp.process_outbox()
+    [warning] = vpcp.warnings()
+    assert warning["kind"] == "not_yet_sent" and warning["label_vi"] == "Chưa gửi được lên Trục"
+    clock.now += timedelta(minutes=45)  # past the deadline of one hour
+    vpcp.process_outbox()
+    [row] = vpcp.outbox()
+    assert row["state"] == "send_error" and row["error"] == "GATEWAY.DEADLINE_PASSED"
+    assert [w["kind"] for w in vpcp.warnings()] == ["send_failed"]  # "not yet sent" gave way
     assert vpcp.counts()["send_error"] == 1
-    vpcp.resend(out.local_id)
+    vpcp.resend(out.local_id, "Văn thư A")
     assert vpcp.outbox()[0]["state"] == "queued"
 
 
@@ -202,7 +211,7 @@ def test_a_package_accepted_before_a_crash_is_not_sent_twice(
     vpcp, nghean, _ = three
     out = vpcp.submit(document(recipients=("000.00.00.H41",)), approve_as="Văn thư A")
     # The hub accepted it, then the gateway died before marking the entry sent.
-    first = vpcp.port.send(vpcp.read_blob(out.blob_path))
+    first = vpcp.port.send(vpcp.core.read_blob(out.blob_path))
     vpcp.process_outbox()  # after the restart: the same bytes again
     [row] = vpcp.outbox()
     assert row["state"] == "sent" and row["hub_doc_id"] == first.doc_id
@@ -217,9 +226,9 @@ def test_the_preflight_checklist_stops_a_state_secret_whoever_approves(
     row = vpcp.submit(document(subject="TỐI MẬT: Phương án bảo vệ mục tiêu quan trọng"))
     failing = {c.code for c in vpcp.checklist(row.local_id) if not c.ok}
     assert "CHECK.STATE_SECRET" in failing
-    with pytest.raises(GatewayError, match="state secrets"):
+    with pytest.raises(GatewayError, match=r"GATEWAY\.STATE_SECRET"):
         vpcp.approve(row.local_id, "Văn thư A", override=True)
-    assert vpcp.outbox()[0]["state"] == "checked"  # never queued
+    assert vpcp.outbox()[0]["state"] == "refused"  # never queued, and no longer "not sent"
 
 
 def test_a_document_registered_before_a_crash_still_gets_its_01(
@@ -231,7 +240,7 @@ def test_a_document_registered_before_a_crash_still_gets_its_01(
     [entry] = nghean.port.inbox()
     # The gateway registered it, then died before queueing its 01 and acknowledging the fetch.
     data = nghean.port.fetch(entry.delivery_id)
-    with nghean.tx() as s:
+    with nghean.core.tx() as s:
         from lienthong.gateway.tables import Incoming
 
         s.add(
@@ -245,7 +254,7 @@ def test_a_document_registered_before_a_crash_still_gets_its_01(
                 arrival_number=1,
                 arrival_at=nghean.clock(),
                 state="arrived",
-                blob_path=nghean._store(data)[0],
+                blob_path=nghean.core.store(data)[0],
                 sha256="0" * 64,
             )
         )

@@ -13,8 +13,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
+from lienthong.api.gateway_app import create_app
 from lienthong.cli.main import app as cli
-from lienthong.gateway.app import create_app
 from lienthong.gateway.monitoring import GatewayMonitor
 from lienthong.gateway.service import Gateway
 from tests.gateway.conftest import Clock
@@ -68,9 +68,9 @@ def test_gateway_status_command(make_gateway: Callable[..., Gateway], tmp_path: 
         encoding="utf-8",
     )
     result = CliRunner().invoke(
-        cli, ["gateway", "status", "--config", str(config), "--json"], env=dict(os.environ)
+        cli, ["gateway", "health", "--config", str(config), "--json"], env=dict(os.environ)
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["readiness"]["ready"] and report["agencies"][0]["up"]
-    assert set(report["dashboard"]) == {"not_sent", "send_error", "returned", "late"}
+    assert set(report["dashboard"]) == {"not_sent", "send_error", "refused", "returned", "late"}

@@ -1,26 +1,41 @@
-"""``lienthong gateway``: run an agency's gateway and work its registers from the command line."""
+"""``lienthong gateway``: run an agency's gateway and work its registers from the command line.
+
+Every command's ``--json`` output is documented in docs/gateway.md and stable. Exit codes: 0 done,
+1 refused (the reason is printed, with its GATEWAY.* code), 2 bad configuration.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from lienthong.cli import gateway_view as view
+from lienthong.gateway import problems as GP
 from lienthong.gateway.config import ConfigError, GatewayConfig
 from lienthong.gateway.service import Gateway, GatewayError
 from lienthong.problems import LienthongError
 
+T = TypeVar("T")
 app = typer.Typer(
     help="The agency gateway (cổng kết nối của hệ thống quản lý văn bản).", no_args_is_help=True
 )
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", envvar="LIENTHONG_GATEWAY_CONFIG", help="The gateway's TOML file.")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable; see docs/gateway.md).")]
+ClerkOpt = Annotated[str, typer.Option("--clerk", help="Who does it (văn thư).")]
+SearchOpt = Annotated[str, typer.Option("--search", help="Text in number, subject, sender or id.")]
+StateOpt = Annotated[str, typer.Option("--state", help="Only this state (e.g. arrived, send_error).")]
+PageOpt = Annotated[int, typer.Option("--page", min=1, help="Page number, 50 rows a page.")]
 
 
 def _open(config: Path) -> Gateway:
@@ -34,14 +49,26 @@ def _open(config: Path) -> Gateway:
         raise typer.Exit(2) from None
 
 
-def _print(rows: Any, as_json: bool, columns: list[str]) -> None:
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
-        return
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*(str(row.get(c, "") if row.get(c) is not None else "") for c in columns))
-    Console().print(table)
+@contextmanager
+def _gateway(config: Path) -> Iterator[Gateway]:
+    """The gateway, closed afterwards; a refusal prints its code and reason and exits 1."""
+    gateway = _open(config)
+    try:
+        yield gateway
+    except GatewayError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        gateway.close()
+
+
+def _json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _do(config: Path, fn: Callable[[Gateway], T]) -> T:
+    with _gateway(config) as gateway:
+        return fn(gateway)
 
 
 @app.command("serve")
@@ -49,66 +76,155 @@ def serve(config: ConfigOpt) -> None:
     """Run the gateway: outbox, inbox (long poll), tracking, warnings, and its HTTP interface."""
     import uvicorn
 
-    from lienthong.gateway.app import create_app
+    from lienthong.api.gateway_app import create_app
 
+    cfg = _config(config)
+    sock = socket.socket(socket.AF_INET6 if ":" in cfg.http_host else socket.AF_INET)
+    try:
+        sock.bind((cfg.http_host, cfg.http_port))  # before anything starts: a taken port ends it here
+    except OSError:
+        p = GP.PORT_IN_USE(host=cfg.http_host, port=cfg.http_port)
+        typer.echo(f"{p.code}: {p.message_vi} / {p.message_en}", err=True)
+        raise typer.Exit(1) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     gateway = _open(config)
-    cfg = gateway.config
-    typer.echo(
-        f"Lienthong gateway {cfg.agency_code} on http://{cfg.http_host}:{cfg.http_port} → hub {cfg.hub.url}"
+    logging.getLogger("lienthong.gateway").info(
+        "gateway %s on http://%s:%s → hub %s", cfg.agency_code, cfg.http_host, cfg.http_port, cfg.hub.url
     )
-    uvicorn.run(create_app(gateway), host=cfg.http_host, port=cfg.http_port, log_level="warning")
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(gateway), log_level="warning", timeout_graceful_shutdown=1)
+    )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        gateway.close()
+
+
+def _config(config: Path) -> GatewayConfig:
+    try:
+        return GatewayConfig.load(config)
+    except ConfigError as exc:
+        typer.echo(f"cấu hình sai / bad configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("send")
 def send(
     file: Path,
     config: ConfigOpt,
-    clerk: str = typer.Option(..., "--clerk", help="Who approves the sending (văn thư)."),
+    clerk: ClerkOpt,
     override: bool = typer.Option(False, "--override", help="Approve despite checklist errors."),
 ) -> None:
     """Register a package, show its checklist, and queue it when the clerk approves."""
-    gateway = _open(config)
     try:
-        row = gateway.submit(file.read_bytes())
-        failing = False
+        data = file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"không đọc được tệp / cannot read {file}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    with _gateway(config) as gateway:
+        row = gateway.submit(data)
         for item in gateway.checklist(row.local_id):
             mark = "[green]✓[/]" if item.ok else "[red]✗[/]"
-            failing |= not item.ok
             Console().print(f"{mark} {item.code} {item.path} — {item.message_vi}", highlight=False)
         gateway.approve(row.local_id, clerk, override=override)
-    except (GatewayError, OSError) as exc:
-        typer.echo(f"không gửi / not sent: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"{row.local_id}: đã xếp hàng gửi / queued{' (despite errors)' if failing else ''}")
+        typer.echo(f"{row.local_id}: đã xếp hàng gửi / queued")
+
+
+@app.command("act")
+def act(
+    incoming_id: int,
+    action: Annotated[str, typer.Argument(help="accept|return|assign|process|complete|agree|refuse")],
+    config: ConfigOpt,
+    clerk: ClerkOpt,
+    reason: str = typer.Option("", "--reason", help="Required to return (02); at most 1000 characters."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Act on an incoming document; the matching status (02–06, 15, 16) goes back to the sender."""
+    with _gateway(config) as gateway:
+        state = gateway.act(incoming_id, action, clerk, reason)
+        shown = gateway.show(incoming_id)
+    if as_json:
+        _json({"id": incoming_id, "state": state, "label_vi": shown["label_vi"]})
+        return
+    typer.echo(f"Văn bản {incoming_id}: {shown['label_vi']} ({state})")
+
+
+@app.command("resend")
+def resend(local_id: str, config: ConfigOpt, clerk: ClerkOpt, as_json: JsonOpt = False) -> None:
+    """Put a *Gửi lỗi* package back into the outbox (the same bytes)."""
+    row = _do(config, lambda g: g.resend(local_id, clerk))
+    if as_json:
+        _json({"local_id": row.local_id, "state": row.state})
+        return
+    typer.echo(f"{row.local_id}: đã đưa lại vào hàng gửi / queued again")
+
+
+@app.command("show")
+def show(incoming_id: int, config: ConfigOpt, as_json: JsonOpt = False) -> None:
+    """One incoming document: metadata, signature verdicts, attachments, history, allowed actions."""
+    data = _do(config, lambda g: g.show(incoming_id))
+    if as_json:
+        _json(data)
+        return
+    view.show_document(Console(), data)
+
+
+@app.command("fetch")
+def fetch(
+    incoming_id: int,
+    config: ConfigOpt,
+    out: Path = typer.Option(Path("."), "--out", help="Folder to write into (created if missing)."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Write an incoming document's package and each decoded attachment under safe file names."""
+    with _gateway(config) as gateway:
+        files = [gateway.package(incoming_id)]
+        files += [
+            gateway.attachment(incoming_id, a["number"]) for a in gateway.show(incoming_id)["attachments"]
+        ]
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[dict[str, Any]] = []
+    for n, f in enumerate(files):
+        path = out / (f.name if n == 0 else f"{n:02d}-{f.name}")
+        path.write_bytes(f.data)
+        written.append({"path": str(path), "size": len(f.data), "content_type": f.content_type})
+    if as_json:
+        _json(written)
+        return
+    for w in written:
+        typer.echo(f"{w['path']}  {view.size(w['size'])}")
 
 
 @app.command("outbox")
-def outbox(config: ConfigOpt, as_json: JsonOpt = False) -> None:
-    """Outgoing packages and their state (Chưa gửi / Gửi lỗi / Đã gửi)."""
-    _print(_open(config).outbox(), as_json, ["local_id", "kind", "label_vi", "notation", "attempts", "error"])
+def outbox(
+    config: ConfigOpt,
+    search: SearchOpt = "",
+    state: StateOpt = "",
+    page: PageOpt = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """The outgoing register: Chưa gửi / Gửi lỗi / Đã gửi / Không được duyệt gửi."""
+    data = _do(config, lambda g: g.outbox_page(search, state, page).to_dict())
+    if as_json:
+        _json(data)
+        return
+    Console().print(view.outbox_table(data))
 
 
 @app.command("inbox")
-def inbox(config: ConfigOpt, as_json: JsonOpt = False) -> None:
-    """The incoming register (sổ văn bản đến)."""
-    _print(_open(config).inbox(), as_json, ["id", "kind", "arrival_number", "sender", "notation", "state"])
-
-
-@app.command("status")
-def status(
-    incoming_id: int,
-    action: str,
+def inbox(
     config: ConfigOpt,
-    clerk: str = typer.Option(..., "--clerk"),
-    reason: str = typer.Option("", "--reason", help="Required to return (02); at most 1000 characters."),
+    search: SearchOpt = "",
+    state: StateOpt = "",
+    page: PageOpt = 1,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Act on an incoming document: accept (03), return (02), assign (04), process (05), complete (06)."""
-    try:
-        state = _open(config).act(incoming_id, action, clerk, reason)
-    except GatewayError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"{incoming_id}: {state}")
+    """The incoming register (sổ văn bản đến)."""
+    data = _do(config, lambda g: g.inbox_page(search, state, page).to_dict())
+    if as_json:
+        _json(data)
+        return
+    Console().print(view.inbox_table(data))
 
 
 @app.command("warnings")
@@ -117,54 +233,53 @@ def warnings(
     as_json: JsonOpt = False,
     all_: bool = typer.Option(False, "--all", help="Include resolved."),
 ) -> None:
-    """The sender's warnings: send errors, not fetched, not acknowledged, returned, unknown recipients."""
-    _print(
-        _open(config).warnings(all_),
-        as_json,
-        ["id", "label_vi", "state", "notation", "recipient", "opened_at"],
-    )
+    """The sender's warnings: send errors, not yet sent, not fetched, not acknowledged, returned, unknown."""
+    rows = _do(config, lambda g: g.warnings(all_))
+    if as_json:
+        _json(rows)
+        return
+    for w in rows:
+        typer.echo(
+            f"{w['id']}  {w['label_vi']}  {w['notation'] or w['package']}  {w['recipient'] or ''}  "
+            f"{view.local(w['opened_at'])}  {w['state']}"
+        )
 
 
 @app.command("track")
 def track(local_id: str, config: ConfigOpt, as_json: JsonOpt = False) -> None:
     """The per-recipient timeline of one sent document."""
-    try:
-        data = _open(config).track(local_id)
-    except GatewayError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
+    data = _do(config, lambda g: g.track(local_id))
     if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        _json(data)
         return
-    Console().print(f"[bold]{data['notation']}[/] {data['subject'] or ''} — {data['state']}")
-    _print(data["recipients"], False, ["recipient", "label_vi", "fetched_at", "history", "error"])
+    typer.echo(f"{data['notation'] or data['local_id']} {data['subject'] or ''} — {data['label_vi']}")
+    for r in data["recipients"]:
+        history = " → ".join(h.split("@")[0] for h in r["history"])
+        typer.echo(f"  {view.agency(r['recipient'], r['name'])}: {r['label_vi']}  {history}")
 
 
-@app.command("status")
-def gateway_status(
+@app.command("health")
+def health(
     config: ConfigOpt,
     as_json: JsonOpt = False,
     days: int = typer.Option(7, help="Days of uptime to show."),
 ) -> None:
-    """What is healthy, what is not and since when: checks, the contact with the hub, the outbox.
-
-    Exit 1 when the gateway is not ready.
-    """
+    """Is the gateway ready: database, storage, and the hub (reachable, credentials taken)? Exit 1 if not."""
     from lienthong.cli.monitor_view import render_status
     from lienthong.gateway.monitoring import GatewayMonitor
 
     gateway = _open(config)
-    try:
-        gateway.port.wait(0)  # one exchange with the hub now, so "contact" is current
-    except Exception as exc:  # an unreachable hub is what this command is for: report it, do not fail
-        typer.echo(f"hub: {exc}", err=True)
+    with contextlib.suppress(Exception):  # an unreachable hub is reported by the hub check below
+        gateway.port.wait(0)  # one exchange with the hub now, so its check is current
     report = GatewayMonitor(gateway, watch_loops=False).status(days)
+    gateway.close()
     ready = bool(report["readiness"]["ready"])
     if as_json:
-        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        _json(report)
     else:
         render_status(Console(), report, title=f"Lienthong gateway {gateway.config.agency_code}", peer="peer")
-        Console().print(report["dashboard"])
-    gateway.close()
+        hub = report["readiness"]["checks"]["hub"]
+        if hub["status"] != "ok":
+            typer.echo(f"Trục / hub: {hub['reason']} — {hub['detail']}", err=True)
     if not ready:
         raise typer.Exit(1)

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lienthong.delivery.mail import SmtpSettings
+
+__all__ = ["ConfigError", "GatewayConfig", "HubLink", "SmtpSettings"]
+
 
 class ConfigError(ValueError):
     pass
@@ -22,32 +26,25 @@ class HubLink:
 
 
 @dataclass(frozen=True)
-class SmtpSettings:
-    host: str = ""
-    port: int = 25
-    sender: str = "lienthong-gateway@localhost"
-    username: str = ""
-    password: str = ""
-    starttls: bool = False
-
-
-@dataclass(frozen=True)
 class GatewayConfig:
     agency_code: str
     agency_name: str
     data_dir: Path
     database: str = ""
     hub: HubLink = field(default_factory=HubLink)
-    max_attempts: int = 5  # then Gửi lỗi, as real systems do
+    deliver_until_hours: float = 24.0  # temporary failures are retried this long, then Gửi lỗi
+    warn_after_minutes: float = 15.0  # still not at the hub after this: the "chưa gửi được lên Trục" warning
     backoff_seconds: float = 2.0
     backoff_max_seconds: float = 600.0
     outbox_interval: float = 0.2  # how often the outbox looks for queued work in its own database
     wait_seconds: float = 25.0  # long-poll timeout towards the hub
     tracking_interval: float = 30.0
+    tracking_batch: int = 50  # documents asked about per tracking round, least recently asked first
     warnings_interval: float = 60.0
     not_fetched_hours: float = 4.0  # working hours before "chưa đến nơi nhận"
     clerk_emails: tuple[str, ...] = ()
-    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    smtp: SmtpSettings | None = None  # no [smtp] section: warnings are shown, not e-mailed
+    mail_backoff_seconds: float = 30.0  # first wait after the SMTP server failed; doubled, capped at 1 h
     trust_dir: Path | None = None  # trust anchors for verifying what arrives
     signing_key: Path | None = None  # the agency's key: outgoing packages carry its XML signature
     signing_cert: Path | None = None
@@ -80,7 +77,7 @@ class GatewayConfig:
     def from_dict(cls, data: dict[str, Any], base: Path = Path(".")) -> GatewayConfig:
         try:
             hub = HubLink(**data.pop("hub", {}))
-            smtp = SmtpSettings(**data.pop("smtp", {}))
+            smtp = SmtpSettings(**data.pop("smtp")) if "smtp" in data else None
             for key in (
                 "data_dir",
                 "trust_dir",

@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from lienthong.gateway import problems as GP
 from lienthong.gateway.service import Gateway
 from lienthong.gateway.tables import Outgoing, Warning_
 from lienthong.monitor.checks import DatabaseCheck, FolderProbe, StorageCheck, TrustStoreCheck
 from lienthong.monitor.connectivity import ContactTracker, PeerContact
-from lienthong.monitor.health import Health, Heartbeat, Readiness
+from lienthong.monitor.health import CheckResult, Health, Heartbeat, Readiness
 from lienthong.monitor.metrics import Metrics, Sample
 from lienthong.monitor.notify import ConsoleNotifier, Fanout
 from lienthong.monitor.state import Conditions, StateStore
@@ -37,6 +38,7 @@ class GatewayMonitor:
         self.health.add(StorageCheck(FolderProbe(folder), folder, min_free_bytes, name="packages"))
         if gateway.config.trust_dir is not None:
             self.health.add(TrustStoreCheck(gateway.config.trust_dir))
+        self.health.add_function("hub", self._hub)
         loops = max(timedelta(minutes=2), timedelta(seconds=3 * gateway.config.wait_seconds))
         self.heartbeats = {name: Heartbeat(name, clock, loops) for name in ("outbox", "inbox")}
         for heartbeat in self.heartbeats.values() if watch_loops else ():
@@ -58,6 +60,15 @@ class GatewayMonitor:
         self.metrics.gauge_source(
             "warnings_open", "The sender's open warnings, by kind.", ("kind",), self._warnings
         )
+
+    def _hub(self) -> CheckResult:
+        """Ready only while the hub answers and takes this gateway's credentials."""
+        contact = self.gateway.contact
+        if contact.refused is not None:
+            return CheckResult.of(GP.HUB_CREDENTIALS_REFUSED(detail=str(contact.refused)))
+        if contact.errors.down_since is not None:
+            return CheckResult.of(GP.HUB_UNAVAILABLE(detail=contact.errors.last_error))
+        return CheckResult.ok(self.gateway.config.hub.url)
 
     def _round(self, name: str) -> None:
         heartbeat = self.heartbeats.get(name)
@@ -90,7 +101,7 @@ class GatewayMonitor:
         return [Sample({"kind": kind}, float(n)) for kind, n in rows]
 
     def status(self, days: int = 7) -> dict[str, Any]:
-        """What ``lienthong gateway status`` shows: checks, the hub contact, uptime, the outbox."""
+        """What ``lienthong gateway health`` shows: checks, the hub contact, uptime, the outbox."""
         readiness = self.readiness()
         now: datetime = self.gateway.clock()
         last = self.gateway.last_hub_contact

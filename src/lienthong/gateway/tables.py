@@ -11,10 +11,13 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from lienthong.store.tables import MonitorState, UptimeDay
 
 
 class GatewayBase(DeclarativeBase):
@@ -43,7 +46,7 @@ class Outgoing(GatewayBase):
     business_type: Mapped[int] = mapped_column(Integer, default=0)
     status_code: Mapped[str | None] = mapped_column(String(4))
     answers_incoming_id: Mapped[int | None] = mapped_column(ForeignKey("incoming.id"))
-    # draft -> checked -> approved -> queued -> sent | send_error
+    # draft -> checked -> queued -> sent | send_error; checked -> refused (the clerk's review refused it)
     state: Mapped[str] = mapped_column(String(16))
     checklist_json: Mapped[str] = mapped_column(Text, default="[]")
     approved_by: Mapped[str | None] = mapped_column(String(200))
@@ -57,7 +60,9 @@ class Outgoing(GatewayBase):
     last_error_code: Mapped[str | None] = mapped_column(String(64))
     last_error_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # deadline starts
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tracked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last asked the hub
     recipients: Mapped[list[OutgoingRecipient]] = relationship(
         back_populates="outgoing", lazy="selectin", cascade="all, delete-orphan"
     )
@@ -72,6 +77,7 @@ class OutgoingRecipient(GatewayBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     outgoing_id: Mapped[int] = mapped_column(ForeignKey("outgoing.id", ondelete="CASCADE"), index=True)
     recipient_code: Mapped[str] = mapped_column(String(64), index=True)
+    recipient_name: Mapped[str | None] = mapped_column(String(300))
     # unsent | pending | fetched | done | failed | undeliverable | withdrawn
     hub_state: Mapped[str] = mapped_column(String(16), default="unsent")
     error_code: Mapped[str | None] = mapped_column(String(64))
@@ -93,6 +99,7 @@ class Incoming(GatewayBase):
     hub_delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(8))
     sender_code: Mapped[str] = mapped_column(String(64))
+    sender_name: Mapped[str | None] = mapped_column(String(300))
     recipient_code: Mapped[str] = mapped_column(String(64))
     document_id: Mapped[str | None] = mapped_column(String(300), index=True)
     notation: Mapped[str | None] = mapped_column(String(100))
@@ -102,9 +109,9 @@ class Incoming(GatewayBase):
     arrival_year: Mapped[int | None] = mapped_column(Integer)
     arrival_number: Mapped[int | None] = mapped_column(Integer)  # số đến
     arrival_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # arrived (01 sent) -> accepted (03) | returned (02) -> assigned (04) -> processing (05) -> completed (06)
-    # cancelled: a recall was accepted (Decree 30 Art. 18.4b)
+    # lienthong.gateway.states.TRANSITIONS is the one table of the states and the moves between them
     state: Mapped[str] = mapped_column(String(16))
+    prior_state: Mapped[str | None] = mapped_column(String(16))  # before a recall request, for a 16
     verification_json: Mapped[str] = mapped_column(Text, default="[]")
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("incoming.id"))
     blob_path: Mapped[str] = mapped_column(Text)
@@ -135,3 +142,27 @@ class Sequence(GatewayBase):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class MailOut(GatewayBase):
+    """A warning e-mail to the clerks, queued with the warning and kept until the SMTP server took it."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# lienthong.monitor keeps its conditions and uptime in the same tables at the hub and at a gateway
+# (migration g0002): they belong to the gateway's schema, so the schema test compares them too.
+for _shared in (MonitorState.__table__, UptimeDay.__table__):
+    assert isinstance(_shared, Table)
+    _shared.to_metadata(GatewayBase.metadata)

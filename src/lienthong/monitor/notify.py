@@ -1,17 +1,17 @@
-"""Alerts and where they go: a small `Notifier` port, with console and e-mail (smtplib) implementations."""
+"""Alerts and where they go: a small `Notifier` port, with console and e-mail (shared mailer) notifiers."""
 
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Protocol
 
+from lienthong.delivery import PermanentFailure, TemporaryFailure
+from lienthong.delivery.mail import SmtpMailer, email
+from lienthong.delivery.mail import SmtpSettings as MailSettings
 from lienthong.monitor import problems as MP
 from lienthong.problems import Problem
 
@@ -87,21 +87,25 @@ class SmtpNotifier:
         to = list(dict.fromkeys([*s.recipients, *alert.recipients]))
         if not to:
             return
-        message = EmailMessage()
-        message["From"] = s.sender
-        message["To"] = ", ".join(to)
-        message["Subject"] = alert.subject
-        message["X-Lienthong-Code"] = alert.problem.code
-        message["X-Lienthong-Key"] = alert.key
-        message.set_content(alert.body())
+        message = email(
+            s.sender,
+            to,
+            alert.subject,
+            alert.body(),
+            headers=[("X-Lienthong-Code", alert.problem.code), ("X-Lienthong-Key", alert.key)],
+        )
+        settings = MailSettings(
+            host=s.host,
+            port=s.port,
+            sender=s.sender,
+            starttls=s.starttls,
+            username=s.username or None,
+            password=s.password or None,
+            timeout=s.timeout,
+        )
         try:
-            with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as smtp:
-                if s.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if s.username:
-                    smtp.login(s.username, s.password)
-                smtp.send_message(message, to_addrs=to)
-        except (OSError, smtplib.SMTPException) as exc:
+            SmtpMailer(settings).send(message)  # the project's one mailer (lienthong.delivery)
+        except (PermanentFailure, TemporaryFailure) as exc:
             problem = MP.NOTIFY_FAILED(alert.key, channel=f"smtp://{s.host}:{s.port}", detail=str(exc))
             log.warning("%s", problem)
             if self.on_failure is not None:

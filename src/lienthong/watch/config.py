@@ -10,6 +10,9 @@ from datetime import time
 from pathlib import Path
 
 from lienthong.codes.calendar import WorkingCalendar
+from lienthong.delivery.mail import SmtpSettings
+
+__all__ = ["SmtpSettings", "Thresholds", "WatchConfig", "thresholds_from_json"]
 
 
 @dataclass(frozen=True)
@@ -30,36 +33,6 @@ DEFAULT_THRESHOLDS: dict[int, Thresholds] = {
     3: Thresholds(backlog_hours=8.0),
     4: Thresholds(backlog_hours=8.0, silent_hours=18.0),
 }
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str = "127.0.0.1"
-    port: int = 25
-    sender: str = "canhbao@lienthong.local"
-    starttls: bool = False
-    ssl: bool = False
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 30.0
-
-    @classmethod
-    def from_env(cls) -> SmtpSettings:
-        """LIENTHONG_SMTP_HOST, _PORT, _SENDER, _STARTTLS (1/0), _SSL, _USER, _PASSWORD."""
-        env = os.environ
-
-        def flag(name: str) -> bool:
-            return env.get(name, "").strip().lower() in ("1", "true", "yes")
-
-        return cls(
-            host=env.get("LIENTHONG_SMTP_HOST", cls.host),
-            port=int(env.get("LIENTHONG_SMTP_PORT", str(cls.port))),
-            sender=env.get("LIENTHONG_SMTP_SENDER", cls.sender),
-            starttls=flag("LIENTHONG_SMTP_STARTTLS"),
-            ssl=flag("LIENTHONG_SMTP_SSL"),
-            username=env.get("LIENTHONG_SMTP_USER") or None,
-            password=env.get("LIENTHONG_SMTP_PASSWORD") or None,
-        )
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
-"""The durable outbox: messages wait in the database until delivered, retried with backoff, never lost.
+"""The hub's watch outbox: alerts and reports wait in the database until delivered, never lost.
 
-Any number of workers may deliver: a worker claims a row with a conditional update (it wins only if
-the row is still as it read it) and holds a lease; a worker that dies mid-send gives its rows back
-when the lease runs out. Permanent failures go dead at once; temporary ones back off and go dead
-after the configured number of attempts, kept for the operator to see.
+The queue (leases, SKIP LOCKED) and the retry policy are lienthong.delivery's: permanent failures go
+dead at once; temporary ones back off and go dead after the configured number of attempts, kept for
+the operator to see.
 """
 
 from __future__ import annotations
@@ -13,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lienthong.delivery import LeaseQueue, RetryPolicy
 from lienthong.hub.service import Hub
 from lienthong.store.tables import WatchOutbox
 from lienthong.watch.rules import utc
@@ -30,10 +30,6 @@ class Message:
     target: str
     payload: dict[str, Any]
     attempts: int
-
-
-class PermanentFailure(Exception):
-    """The other side refused for good (an unknown mailbox, a 4xx webhook answer): do not retry."""
 
 
 def enqueue(
@@ -67,49 +63,32 @@ def enqueue(
     return True
 
 
+QUEUE = LeaseQueue(WatchOutbox, ready="pending", leased="sending", done="sent", dead="dead")
+
+
 def claim(hub: Hub, now: datetime, lease_seconds: float, limit: int = 50) -> list[Message]:
     """Take up to ``limit`` due messages for this worker."""
-    now = utc(now)
-    o = WatchOutbox
-    due = or_(
-        and_(o.state == "pending", o.next_attempt_at <= now),
-        and_(o.state == "sending", o.lease_until < now),  # a crashed worker's lease ran out
-    )
-    claimed: list[Message] = []
+    queue = LeaseQueue(WatchOutbox, ready="pending", leased="sending", lease=timedelta(seconds=lease_seconds))
     with hub.write() as s:
-        rows = s.execute(
-            select(o.id, o.state, o.attempts).where(due).order_by(o.next_attempt_at, o.id).limit(limit)
-        ).all()
-        for row_id, state, attempts in rows:
-            won = s.execute(
-                update(o)
-                .where(o.id == row_id, o.state == state, o.attempts == attempts)
-                .values(state="sending", lease_until=now + timedelta(seconds=lease_seconds))
-                .execution_options(synchronize_session=False)
+        return [
+            Message(
+                row.id,
+                row.channel,
+                row.purpose,
+                row.agency_code,
+                row.target,
+                json.loads(row.payload or "{}"),
+                row.attempts,
             )
-            if getattr(won, "rowcount", 0) == 1:
-                row = s.get_one(o, row_id)
-                claimed.append(
-                    Message(
-                        row.id,
-                        row.channel,
-                        row.purpose,
-                        row.agency_code,
-                        row.target,
-                        json.loads(row.payload or "{}"),
-                        row.attempts,
-                    )
-                )
-    return claimed
+            for row in queue.claim(s, utc(now), limit)
+        ]
 
 
 def mark_sent(hub: Hub, message: Message, now: datetime) -> None:
     with hub.write() as s:
         row = s.get_one(WatchOutbox, message.id)
-        row.state = "sent"
-        row.attempts = message.attempts + 1
+        QUEUE.succeeded(row, now)
         row.sent_at = utc(now)
-        row.lease_until = None
         row.last_error = None
         if message.purpose == "report":
             row.payload = "{}"  # the rendered report is large and can be rebuilt on demand
@@ -125,18 +104,12 @@ def mark_failed(
     max_attempts: int,
     backoff_seconds: float,
 ) -> str:
-    """Schedule a retry (doubling the wait) or give up; returns the new state."""
-    attempts = message.attempts + 1
+    """Schedule a retry (the shared policy: doubling wait with jitter) or give up; returns the new state."""
+    policy = RetryPolicy(base_seconds=backoff_seconds, cap_seconds=6 * 3600, max_attempts=max_attempts)
     with hub.write() as s:
         row = s.get_one(WatchOutbox, message.id)
-        row.attempts = attempts
         row.last_error = error[:2000]
-        row.lease_until = None
-        if permanent or attempts >= max_attempts:
-            row.state = "dead"
-        else:
-            row.state = "pending"
-            row.next_attempt_at = utc(now) + timedelta(seconds=backoff_seconds * 2 ** (attempts - 1))
+        QUEUE.failed(row, utc(now), policy, started=row.created_at, permanent=permanent)
         return row.state
 
 

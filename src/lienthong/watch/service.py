@@ -21,13 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lienthong.codes.calendar import VIETNAM
+from lienthong.delivery import PermanentFailure
 from lienthong.hub.service import Hub, HubEvent
 from lienthong.store.tables import Agency, System, SystemAgency, WatchContact, WatchRun
 from lienthong.watch import outbox, render
 from lienthong.watch.config import WatchConfig
 from lienthong.watch.model import AgencyReport, DailyReports, NationalSummary
 from lienthong.watch.notify import HttpPoster, Mailer, Poster, SmtpMailer, email
-from lienthong.watch.outbox import Message, PermanentFailure
+from lienthong.watch.outbox import Message
 from lienthong.watch.rules import build_daily, utc
 
 log = logging.getLogger(__name__)

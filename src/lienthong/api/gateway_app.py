@@ -1,0 +1,163 @@
+"""The gateway's HTTP edge for the document system and its clerks: thin, every action is in ``Gateway``.
+
+Every error is ``application/problem+json`` with its stable GATEWAY.* code: 404 for an unknown id,
+409 for a refused state change, 422 for a request that cannot be done; never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from lienthong.api import ops
+from lienthong.api.ops import LatencyMiddleware
+from lienthong.api.v1 import ApiProblem, problem_response
+from lienthong.gateway import problems as GP
+from lienthong.gateway.monitoring import GatewayMonitor
+from lienthong.gateway.service import FileOut, Gateway, GatewayError
+
+STOP_WITHIN = 1.5  # seconds the loops get at shutdown; then the process goes (SIGTERM → gone within 2 s)
+
+
+class ApproveIn(BaseModel):
+    clerk: str
+    override: bool = False
+
+
+class ActIn(BaseModel):
+    action: str = Field(description="accept, return, assign, process, complete, agree or refuse")
+    clerk: str
+    reason: str = ""
+
+
+class RecallIn(BaseModel):
+    clerk: str
+    reason: str
+
+
+class ResendIn(BaseModel):
+    clerk: str
+
+
+def _file(f: FileOut) -> Response:
+    disposition = f"attachment; filename*=UTF-8''{_quote(f.name)}"
+    return Response(f.data, media_type=f.content_type, headers={"Content-Disposition": disposition})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+def create_app(gateway: Gateway, run_loops: bool = True) -> FastAPI:
+    stop = asyncio.Event()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(gateway.run(stop)) if run_loops else None
+        yield
+        stop.set()
+        if task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(task, STOP_WITHIN)
+
+    app = FastAPI(title=f"Lienthong gateway {gateway.config.agency_code}", lifespan=lifespan)
+    monitor = GatewayMonitor(gateway)
+    app.state.monitor = monitor
+    app.add_middleware(LatencyMiddleware, metrics=monitor.metrics)
+    app.include_router(ops.router(monitor.readiness, monitor.metrics, gateway.clock()))
+
+    @app.exception_handler(GatewayError)
+    async def refused(_request: Request, exc: GatewayError) -> JSONResponse:
+        return problem_response(ApiProblem(exc.problem, exc.status))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        where = "; ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
+        return problem_response(ApiProblem(GP.BAD_REQUEST(detail=where or "?"), 422))
+
+    _outgoing_routes(app, gateway)
+    _incoming_routes(app, gateway)
+
+    @app.get("/warnings", summary="Open warnings for the sender")
+    def warnings(include_resolved: bool = False) -> Any:
+        return gateway.warnings(include_resolved)
+
+    @app.post("/warnings/{warning_id}/acknowledge")
+    def acknowledge(warning_id: int) -> Any:
+        gateway.acknowledge_warning(warning_id)
+        return {"id": warning_id, "state": "acknowledged"}
+
+    @app.get("/dashboard", summary="Not sent, send errors, refused at review, returned, late")
+    def dashboard() -> Any:
+        return gateway.counts()
+
+    return app
+
+
+def _outgoing_routes(app: FastAPI, gateway: Gateway) -> None:
+    @app.post("/outgoing", status_code=201, summary="Submit a package for review (draft → checked)")
+    async def submit(request: Request) -> Any:
+        data = await request.body()
+        row = await anyio.to_thread.run_sync(gateway.submit, data)
+        checklist = [c.to_dict() for c in gateway.checklist(row.local_id)]
+        return {"local_id": row.local_id, "state": row.state, "checklist": checklist}
+
+    @app.get("/outgoing", summary="The outgoing register: search, state, page")
+    def outbox(search: str = "", state: str = "", page: int = 1, size: int = 50) -> Any:
+        return gateway.outbox_page(search, state, page, min(max(size, 1), 500)).to_dict()
+
+    @app.get("/outgoing/{local_id}/checklist", summary="The review checklist")
+    def checklist(local_id: str) -> Any:
+        return [c.to_dict() for c in gateway.checklist(local_id)]
+
+    @app.post("/outgoing/{local_id}/approve", summary="A clerk approves: the package joins the outbox")
+    def approve(local_id: str, body: ApproveIn) -> Any:
+        row = gateway.approve(local_id, body.clerk, override=body.override)
+        return {"local_id": row.local_id, "state": row.state}
+
+    @app.post("/outgoing/{local_id}/resend", summary="A Gửi lỗi package back into the outbox")
+    def resend(local_id: str, body: ResendIn) -> Any:
+        row = gateway.resend(local_id, body.clerk)
+        return {"local_id": row.local_id, "state": row.state}
+
+    @app.post("/outgoing/{local_id}/recall", summary="Ask the recipients to give the document back (13)")
+    def recall(local_id: str, body: RecallIn) -> Any:
+        row = gateway.recall(local_id, body.reason, body.clerk)
+        return {"local_id": row.local_id, "state": row.state}
+
+    @app.get("/outgoing/{local_id}/track", summary="Per-recipient timeline")
+    def track(local_id: str) -> Any:
+        return gateway.track(local_id)
+
+
+def _incoming_routes(app: FastAPI, gateway: Gateway) -> None:
+    @app.get("/incoming", summary="The incoming register: search, state, page")
+    def inbox(search: str = "", state: str = "", page: int = 1, size: int = 50) -> Any:
+        return gateway.inbox_page(search, state, page, min(max(size, 1), 500)).to_dict()
+
+    @app.get("/incoming/{incoming_id}", summary="One document: metadata, signatures, attachments, history")
+    def show(incoming_id: int) -> Any:
+        return gateway.show(incoming_id)
+
+    @app.get("/incoming/{incoming_id}/package", summary="The package as received (edXML)")
+    def package(incoming_id: int) -> Response:
+        return _file(gateway.package(incoming_id))
+
+    @app.get("/incoming/{incoming_id}/attachments/{number}", summary="One attachment, decoded (from 1)")
+    def attachment(incoming_id: int, number: int) -> Response:
+        return _file(gateway.attachment(incoming_id, number))
+
+    @app.post("/incoming/{incoming_id}/act", summary="A clerk's action; sends the matching status")
+    def act(incoming_id: int, body: ActIn) -> Any:
+        return {"id": incoming_id, "state": gateway.act(incoming_id, body.action, body.clerk, body.reason)}
