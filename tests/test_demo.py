@@ -86,6 +86,7 @@ SCENES = {
     "late send",
     "agency offline",
     "agency back",
+    "hub down",
     "hub restarted",
     "SMTP down",
 }

@@ -80,6 +80,9 @@ def serve(config: ConfigOpt) -> None:
 
     cfg = _config(config)
     sock = socket.socket(socket.AF_INET6 if ":" in cfg.http_host else socket.AF_INET)
+    # As uvicorn does: a restart must not wait for the last run's connections to leave TIME_WAIT
+    # (a port another program listens on is still refused).
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((cfg.http_host, cfg.http_port))  # before anything starts: a taken port ends it here
     except OSError:

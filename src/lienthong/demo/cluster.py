@@ -8,6 +8,7 @@ way out whatever happens.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,9 +31,19 @@ class DemoFailed(Exception):
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port below the kernel's ephemeral range (32768 and up on Linux).
+
+    A service the demo stops and starts again gets its port back only if no outgoing connection has
+    taken it meanwhile: ports the kernel hands to outgoing connections come from the ephemeral range.
+    """
+    for port in random.sample(range(20000, 32000), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise DemoFailed("no free port between 20000 and 32000 on 127.0.0.1")
 
 
 def wait_until(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:

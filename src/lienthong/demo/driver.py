@@ -69,21 +69,28 @@ class GatewayDriver:
     def last_status(self, local_id: str) -> dict[str, str | None]:
         return {r["recipient"]: r["last_status"] for r in self.track(local_id)["recipients"]}
 
-    def outbox(self) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = self._ok(self.http.get("/outgoing"), "outbox")
-        return data
+    def outbox(self, search: str = "") -> list[dict[str, Any]]:
+        page = self._ok(self.http.get("/outgoing", params={"search": search, "size": 500}), "outbox")
+        return list(page["items"])
 
-    def incoming(self) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = self._ok(self.http.get("/incoming"), "inbox")
-        return data
+    def incoming(self, search: str = "") -> list[dict[str, Any]]:
+        page = self._ok(self.http.get("/incoming", params={"search": search, "size": 500}), "inbox")
+        return list(page["items"])
 
-    def find_incoming(self, sender: str, notation: str, timeout: float = 60.0) -> dict[str, Any]:
-        """The register entry of a document once it has arrived."""
+    def find_incoming(
+        self, sender: str, notation: str, business_type: int = 0, timeout: float = 60.0
+    ) -> dict[str, Any]:
+        """The register entry of a document once it has arrived (an update repeats its original's number)."""
         found: dict[str, Any] = {}
 
         def arrived() -> bool:
-            for item in self.incoming():
-                if item["kind"] == "edoc" and item["sender"] == sender and item["notation"] == notation:
+            for item in reversed(self.incoming(notation)):
+                if (
+                    item["kind"] == "edoc"
+                    and item["sender"] == sender
+                    and item["notation"] == notation
+                    and int(item.get("business_type") or 0) == business_type
+                ):
                     found.update(item)
                     return True
             return False

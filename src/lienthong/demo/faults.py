@@ -7,8 +7,10 @@ mid-run and the SMTP server down for a while.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
 
+from lienthong.codes.dates import VIETNAM
 from lienthong.demo.cluster import waited
 from lienthong.demo.papers import tamper
 from lienthong.demo.scenes import Stage
@@ -89,7 +91,9 @@ def duplicate(stage: Stage) -> None:
 def late_send(stage: Stage) -> None:
     """A document dated weeks ago: flagged late in the checklist, sent anyway, reported by the hub."""
     sender, target = stage.pick(2), stage.pick(3)
-    paper = stage.mill.write(sender, (target,), stage.today - timedelta(days=21), subject_index=7)
+    day = stage.today - timedelta(days=6)
+    signed = datetime.combine(day, time_of_day(9, 0), VIETNAM)  # signed that morning, sent only today
+    paper = stage.mill.write(sender, (target,), day, subject_index=7, signed_at=signed)
     submitted = stage.send("late", paper)
     codes = submitted.codes()
     final = stage.wait_statuses("late", {target.code: "01"})
@@ -109,21 +113,37 @@ def hub_restart(stage: Stage) -> None:
     stage.say("Trục bị dừng đột ngột / the hub is killed (SIGKILL)")
     paper = stage.mill.write(sender, (target,), stage.today, subject_index=1)
     stage.send("during-restart", paper)
-    time.sleep(3)
+    driver = stage.drivers[sender.code]
+
+    def kinds(state: str | None = None) -> list[str]:
+        return [
+            w["kind"]
+            for w in driver.warnings(include_resolved=True)
+            if w["notation"] == paper.notation and (state is None or w["state"] == state)
+        ]
+
+    warned = waited("the *chưa gửi được lên Trục* warning", lambda: "not_yet_sent" in kinds(), 30)
     hub.start()
     hub.wait_ready()
     stage.say("Trục khởi động lại / the hub is back")
     final = stage.wait_statuses("during-restart", {target.code: "01"}, timeout=120)
     copies = [
         i
-        for i in stage.drivers[target.code].incoming()
+        for i in stage.drivers[target.code].incoming(paper.notation)
         if i["sender"] == sender.code and i["notation"] == paper.notation
     ]
     stage.expect(
+        "hub down",
+        "the sender sees *Chưa gửi được lên Trục* while the hub is down, never *Gửi lỗi*",
+        ", ".join(kinds()) or "no warning",
+        warned and "send_failed" not in kinds(),
+    )
+    resolved = waited("the warning to resolve", lambda: "not_yet_sent" in kinds("resolved"), 30)
+    stage.expect(
         "hub restarted",
-        "the document sent while the hub was down arrives once after the restart",
-        f"status {final.get(target.code)}, {len(copies)} copy(ies) at the recipient",
-        final.get(target.code) == "01" and len(copies) == 1,
+        "after the restart it arrives exactly once and the warning resolves by itself",
+        f"status {final.get(target.code)}, {len(copies)} copy(ies), warning resolved: {resolved}",
+        final.get(target.code) == "01" and len(copies) == 1 and resolved,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from lienthong.demo.cast import Body
 from lienthong.edxml import to_bytes
 from lienthong.edxml.builder import attachment_from_bytes, build_document
 from lienthong.signing.pdf import DocumentSigner, PdfSignSpec, Role
-from lienthong.signing.pki import PersonSpec, load_credential
+from lienthong.signing.pki import Credential, PersonSpec, load_credential, utc_now
 
 FONT = Path(__file__).resolve().parents[1] / "signing" / "fonts" / "DejaVuSans-Vietnamese.ttf"
 
@@ -57,13 +57,13 @@ class PaperMill:
     def __init__(self, pki_dir: Path) -> None:
         self.pki_dir = pki_dir
         self.numbers: dict[str, int] = {}
-        self._signers: dict[str, tuple[DocumentSigner, DocumentSigner]] = {}
+        self._signers: dict[str, tuple[Credential, Credential]] = {}
 
     def next_number(self, body: Body) -> int:
         self.numbers[body.code] = self.numbers.get(body.code, 100) + 1
         return self.numbers[body.code]
 
-    def _pair(self, body: Body) -> tuple[DocumentSigner, DocumentSigner]:
+    def _pair(self, body: Body) -> tuple[Credential, Credential]:
         if body.code not in self._signers:
             person = PersonSpec(body.signer, body.position, body.code)
             folder = self.pki_dir
@@ -73,7 +73,7 @@ class PaperMill:
             seal = load_credential(
                 folder / "agencies" / f"{body.code}.key.pem", folder / "agencies" / f"{body.code}.cert.pem"
             )
-            self._signers[body.code] = (DocumentSigner(signer), DocumentSigner(seal))
+            self._signers[body.code] = (signer, seal)
         return self._signers[body.code]
 
     def write(
@@ -86,6 +86,7 @@ class PaperMill:
         number: int | None = None,
         business: dict[str, Any] | None = None,
         subject: str | None = None,
+        signed_at: datetime | None = None,
     ) -> Paper:
         """A new paper, its PDF signed by the sender's leader and sealed, packaged for the hub."""
         base_subject, content = SUBJECTS[subject_index % len(SUBJECTS)]
@@ -100,8 +101,11 @@ class PaperMill:
         )
         pdf = render_pdf(paper)
         person, seal = self._pair(sender)
-        pdf = person.sign(pdf, PdfSignSpec(role=Role.PERSON))
-        pdf = seal.sign(pdf, PdfSignSpec(role=Role.AGENCY, number_notation=paper.notation))
+        clock = (lambda: signed_at) if signed_at is not None else utc_now  # a late paper was signed back then
+        pdf = DocumentSigner(person, clock=clock).sign(pdf, PdfSignSpec(role=Role.PERSON))
+        pdf = DocumentSigner(seal, clock=clock).sign(
+            pdf, PdfSignSpec(role=Role.AGENCY, number_notation=paper.notation)
+        )
         paper.pdf = pdf
         paper.package = package(paper, pdf)
         return paper

@@ -132,7 +132,7 @@ class Run:
         for name, scene in self._scenes():
             try:
                 scene(stage)
-            except DemoFailed as exc:  # one scene failing still lets the others show what they show
+            except (DemoFailed, httpx.HTTPError) as exc:  # one failing scene leaves the others to show theirs
                 stage.expect(name, "the scene runs to its end", str(exc)[:300], False)
                 say(f"[red]{name}: {exc}[/]")
         say("Báo cáo và hành trình / reports and the trace picture")
@@ -190,7 +190,9 @@ class Run:
     def _trace(self, stage: scenes.Stage, http: httpx.Client, base: str) -> None:
         paper, submitted = stage.sent["main"]
         entry = next(
-            o for o in stage.drivers[paper.sender.code].outbox() if o["local_id"] == submitted.local_id
+            o
+            for o in stage.drivers[paper.sender.code].outbox(paper.notation)
+            if o["local_id"] == submitted.local_id
         )
         doc_id = str(entry["hub_doc_id"])
         auth = {"Authorization": f"Bearer {self.prepared.tokens[paper.sender.code]}"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lienthong.demo.cast import Body
@@ -30,10 +30,13 @@ class Prepared:
 
 
 def make_pki(workdir: Path, bodies: tuple[Body, ...]) -> Path:
+    # Issued ten days ago, so that the late paper can carry a signature of several days back.
+    issued = datetime.now(UTC) - timedelta(days=10)
     pki = create_demo_pki(
         workdir / "pki",
         agencies=[AgencySpec(b.code, b.name) for b in bodies],
         people=[PersonSpec(b.signer, b.position, b.code) for b in bodies],
+        clock=lambda: issued,
     )
     return pki.directory
 
@@ -99,12 +102,13 @@ def gateway_config(cluster: Cluster, workdir: Path, body: Body, prepared: Prepar
         "outbox_interval = 0.2",
         "backoff_seconds = 1.0",
         "backoff_max_seconds = 4.0",
-        "max_attempts = 60",
+        "mail_backoff_seconds = 1.0",
+        "warn_after_minutes = 0.05",  # three seconds: the hub's restart shows *chưa gửi được lên Trục*
         "wait_seconds = 3",
         "tracking_interval = 1",
         "warnings_interval = 1",
         "office_hours_only = false",
-        "not_fetched_hours = 0.003",  # about ten seconds, so the demo shows the warning
+        "not_fetched_hours = 0.002",  # about seven seconds, so the demo shows the warning
         "",
         "[hub]",
         f'url = "{cluster.hub_url}"',
