@@ -117,7 +117,7 @@ def one_to_many(stage: Stage) -> None:
     returner, *takers = others
     stage.answer("main", returner, "return", reason=RETURN_REASON)
     stage.together(
-        [lambda b=b: stage.answer("main", b, "accept", "assign", "process", "complete") for b in takers]
+        [partial(stage.answer, "main", b, "accept", "assign", "process", "complete") for b in takers]
     )
     wanted = {returner.code: "02", **{b.code: "06" for b in takers}}
     final = stage.wait_statuses("main", wanted)
