@@ -12,6 +12,7 @@ PROBLEM_MODULES: tuple[str, ...] = (
     "lienthong.monitor.problems",
     "lienthong.checks.problems",
     "lienthong.watch.problems",
+    "lienthong.accounts.problems",
 )
 
 

@@ -1,0 +1,67 @@
+"""Rendering a page: the shared base template, the app's own templates, the language, the person."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
+
+from lienthong.web.i18n import Catalogue, local_time, pick_language
+
+LANG_COOKIE = "lienthong_lang"
+
+
+class NotVisible(Exception):
+    """A page that does not exist, or that this person may not see: both answer 404 alike."""
+
+
+def language(request: Request) -> str:
+    return pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+class Pages:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        loaders: Sequence[BaseLoader] = (),
+        *,
+        title: tuple[str, str] = ("Liên thông", "Lienthong"),
+        nav: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.catalogue = catalogue
+        self.title = title
+        self.nav = list(nav)  # (path, catalogue key) of the main menu
+        self.env = Environment(
+            loader=ChoiceLoader([*loaders, PackageLoader("lienthong.web", "templates")]),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["local"] = local_time
+        self.env.filters["num"] = lambda n: f"{int(n or 0):,}".replace(",", ".")
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        lang = language(request)
+        web_session = getattr(request.state, "web_session", None)
+        html = self.env.get_template(name).render(
+            t=lambda key: self.catalogue.text(key, lang),
+            lang=lang,
+            site_title=self.title[1] if lang == "en" else self.title[0],
+            me=web_session.person if web_session else None,
+            csrf=web_session.csrf if web_session else "",
+            nav=self.nav,
+            path=request.url.path,
+            here=_here(request),
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status)
+        response.headers["Cache-Control"] = "no-store"  # pages carry personal data
+        return response
+
+
+def _here(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
