@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -193,8 +193,8 @@ def _agency_traffic(s: Session, code: str, today: date) -> dict[str, int]:
 
 
 def day_start(day: date) -> datetime:
-    """Midnight of a Vietnam day, as an aware instant."""
-    return datetime.combine(day, time(0), VIETNAM)
+    """Midnight of a Vietnam day, in UTC (SQLite keeps the UTC wall time and drops the zone)."""
+    return datetime.combine(day, time(0), VIETNAM).astimezone(UTC)
 
 
 def traffic_by_day(s: Session, person: Person, today: date, days: int = 30) -> list[dict[str, Any]]:
@@ -212,7 +212,12 @@ def traffic_by_day(s: Session, person: Person, today: date, days: int = 30) -> l
     delivered = per_day(Delivery.created_at, scope_filter(person, Delivery.recipient_code))
     refused = per_day(Refusal.at, scope_filter(person, Refusal.sender_code))
     return [
-        {"day": bounds[i].date(), "sent": sent[i], "delivered": delivered[i], "refused": refused[i]}
+        {
+            "day": today - timedelta(days=days - 1 - i),
+            "sent": sent[i],
+            "delivered": delivered[i],
+            "refused": refused[i],
+        }
         for i in range(days)
     ]
 
