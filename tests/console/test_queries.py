@@ -42,3 +42,5 @@ def test_search_scope_and_traffic(any_hub: Hub) -> None:
         assert mine[-1]["sent"] == 1 and mine[-1]["delivered"] == 3 and mine[-1]["refused"] == 0
         assert q.refusals(s, OPS).total == 1 and q.refusals(s, NGHEAN).total == 0
         assert q.audit_page(s, actor="cli").total == 3  # the three accounts added
+        assert q.traffic_now(s, OPS, datetime.now(UTC))["agencies"] > 3300
+        assert q.traffic_now(s, NGHEAN, datetime.now(UTC)) == {"last_hour": 1, "pending": 3, "agencies": 3}

@@ -53,6 +53,7 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "national_summary": ("Báo cáo tổng hợp toàn quốc", "National summary"),
     "ranking": ("Xếp hạng toàn quốc", "National ranking"),
     "rank_errors": ("Nhiều lỗi nhất", "Most errors"),
+    "send_errors": ("Lỗi gửi", "Send errors"),
     "rank_backlog": ("Tồn đọng nhiều nhất", "Largest backlog"),
     "rank_no_reply": ("Thiếu trạng thái phản hồi", "Missing status replies"),
     "rank_awaiting_reply": ("Chờ văn bản trả lời", "Awaiting a reply"),

@@ -233,7 +233,9 @@ def traffic_now(s: Session, person: Person, now: datetime) -> dict[str, int]:
             Delivery.state == "pending", *_where(scope_filter(person, Delivery.recipient_code))
         )
     ).scalar_one()
-    agencies = s.execute(select(func.count()).where(*_where(scope_filter(person, Agency.code)))).scalar_one()
+    agencies = s.execute(
+        select(func.count()).select_from(Agency).where(*_where(scope_filter(person, Agency.code)))
+    ).scalar_one()
     return {"last_hour": int(last_hour), "pending": int(pending), "agencies": int(agencies)}
 
 
