@@ -1,4 +1,4 @@
-"""The console in real headless Chromium (Debian's package, driven by Playwright): journeys, axe-core, screenshots.
+"""The console in headless Chromium (Debian's, driven by Playwright): journeys, axe-core, screenshots.
 
 Set LIENTHONG_SCREENSHOTS to a folder (docs/screenshots) to write a screenshot of each main page there.
 """
