@@ -15,5 +15,6 @@ from lienthong.accounts.service import Accounts
 @dataclass(frozen=True)
 class AccountStore:
     accounts: Accounts
+    read: Callable[[], AbstractContextManager[Session]]  # reads only: never waits for the write lock
     write: Callable[[], AbstractContextManager[Session]]  # one transaction: commits together or not at all
     clock: Callable[[], datetime]

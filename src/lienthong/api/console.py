@@ -54,7 +54,8 @@ def install(app: FastAPI, hub: Hub, config: WatchConfig) -> WebAuth:
         title=("Trục liên thông văn bản quốc gia", "National document exchange hub"),
         nav=NAV,
     )
-    auth = WebAuth(AccountStore(hub_accounts(), hub.write, hub.clock), pages, secure_cookies=secure_cookies())
+    store = AccountStore(hub_accounts(), hub.read, hub.write, hub.clock)
+    auth = WebAuth(store, pages, secure_cookies=secure_cookies())
     auth.install(app)
     app.include_router(router(hub, config, auth, pages))
     return auth

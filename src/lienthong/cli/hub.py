@@ -32,7 +32,7 @@ app.command("report")(report_cli.report)
 
 def _people(db: str | None, data_dir: str | None) -> AccountStore:
     hub = _hub(db, data_dir)
-    return AccountStore(hub_accounts(), hub.write, hub.clock)
+    return AccountStore(hub_accounts(), hub.read, hub.write, hub.clock)
 
 
 app.add_typer(user_app(_people, "hub's console"), name="user")

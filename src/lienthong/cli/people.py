@@ -55,7 +55,7 @@ def user_app(open_store: Opener, what: str) -> typer.Typer:
     def list_(db: DbOpt = None, data_dir: DirOpt = None) -> None:
         """Every person, their role, scope and state."""
         store = open_store(db, data_dir)
-        with store.write() as s:
+        with store.read() as s:
             people = store.accounts.people(s)
         table = Table("username", "name", "role", "scope", "state")
         for p in people:

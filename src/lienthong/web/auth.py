@@ -55,7 +55,7 @@ class WebAuth:
         token = request.cookies.get(SESSION_COOKIE)
         found = None
         if token:
-            with self.store.write() as s:
+            with self.store.read() as s:
                 found = signin.session_for(self.store.accounts, s, token, self.store.clock())
         request.state.web_session = found
         return found

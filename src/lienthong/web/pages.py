@@ -12,6 +12,16 @@ from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_
 from lienthong.web.i18n import Catalogue, local_time, pick_language
 
 LANG_COOKIE = "lienthong_lang"
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",  # pages carry personal data
+    # Only the app's own assets; no inline script, no framing by another site.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 class NotVisible(Exception):
@@ -58,7 +68,7 @@ class Pages:
             **context,
         )
         response = HTMLResponse(html, status_code=status)
-        response.headers["Cache-Control"] = "no-store"  # pages carry personal data
+        response.headers.update(PAGE_HEADERS)
         return response
 
 
