@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -27,6 +28,7 @@ from lienthong.store.tables import (
 )
 
 PER_PAGE = 50
+_CODE_LIKE = re.compile(r"^(?=.*\d)[0-9A-Z.]+$")  # 000.00.00.H4, H41: no name is written like this
 
 
 @dataclass(frozen=True)
@@ -54,33 +56,42 @@ def search_agencies(
 ) -> Page:
     """Agencies by code prefix or name fragment, in the person's scope, one page at a time."""
     query = query.strip()[:100]
-    text_match = None
-    if query:
-        pattern = _like(query)
-        text_match = or_(
-            Agency.code.like(f"{pattern}%", escape="\\"),
-            Agency.code.like(f"%.{pattern}", escape="\\"),
-            Agency.name.ilike(f"%{pattern}%", escape="\\"),
-        )
     conditions = _where(
-        scope_filter(person, Agency.code), text_match, Agency.state == state if state else None
+        scope_filter(person, Agency.code), _text_match(query), Agency.state == state if state else None
     )
-    total = int(s.execute(select(func.count()).select_from(Agency).where(*conditions)).scalar_one())
     page = max(1, page)
-    rows = s.execute(
-        select(
-            Agency.code, Agency.name, Agency.level, Agency.state, Agency.parent_code, Agency.last_contact_at
-        )
-        .where(*conditions)
-        .order_by(Agency.code)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    columns: list[Any] = [Agency.code, Agency.name, Agency.level, Agency.state, Agency.parent_code]
+    columns.append(Agency.last_contact_at)
+    # With a search, the total rides along with the page (one scan of the matches, not two); without
+    # one, counting apart is cheaper (an index count, and only the page's rows are read).
+    together = bool(query)
+    if together:
+        columns.append(func.count().over().label("total"))
+    skip = (page - 1) * per_page
+    listed = s.execute(
+        select(*columns).where(*conditions).order_by(Agency.code).limit(per_page).offset(skip)
     ).mappings()
-    found = [dict(r) for r in rows]
+    rows = [dict(r) for r in listed]
+    if together and rows:
+        total = int(rows[0]["total"])
+    else:
+        total = int(s.execute(select(func.count()).select_from(Agency).where(*conditions)).scalar_one())
+    found = [{k: v for k, v in r.items() if k != "total"} for r in rows]
     systems = _systems_of(s, [r["code"] for r in found])
     for row in found:
         row["systems"] = systems.get(row["code"], [])
     return Page(found, total, page, per_page)
+
+
+def _text_match(query: str) -> ColumnElement[bool] | None:
+    """A code's start or level-1 group; a name fragment too unless the query can only be a code."""
+    if not query:
+        return None
+    pattern = _like(query)
+    by_code = [Agency.code.like(f"{pattern}%", escape="\\"), Agency.code.like(f"%.{pattern}", escape="\\")]
+    if _CODE_LIKE.match(query):
+        return or_(*by_code)
+    return or_(*by_code, Agency.name.ilike(f"%{pattern}%", escape="\\"))
 
 
 def _systems_of(s: Session, codes: list[str]) -> dict[str, list[str]]:
