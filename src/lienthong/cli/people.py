@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from lienthong.accounts.store import AccountStore
 from lienthong.problems import LienthongError
@@ -20,15 +21,27 @@ Password = Annotated[
 Opener = Callable[[str | None, str | None], AccountStore]
 
 
-def _die(exc: LienthongError) -> None:
+def _die(exc: LienthongError) -> NoReturn:
     p = exc.problem
     typer.echo(f"{p.code}: {p.message_vi} / {p.message_en}", err=True)
     raise typer.Exit(1)
 
 
+T = TypeVar("T")
+
+
 def user_app(open_store: Opener, what: str) -> typer.Typer:
     """The ``user`` commands over the accounts of whatever ``open_store`` opens (hub or gateway)."""
     app = typer.Typer(help=f"People who sign in to the {what} (roles, passwords, API tokens).")
+
+    def change(db: str | None, data_dir: str | None, action: Callable[[AccountStore, Session], T]) -> T:
+        """Run one account change in one transaction; a problem is printed and exits 1."""
+        store = open_store(db, data_dir)
+        try:
+            with store.write() as s:
+                return action(store, s)
+        except LienthongError as exc:
+            _die(exc)
 
     @app.command("add")
     def add(
@@ -43,12 +56,9 @@ def user_app(open_store: Opener, what: str) -> typer.Typer:
         data_dir: DirOpt = None,
     ) -> None:
         """Add a person with a role (and, for a scoped role, its agency)."""
-        store = open_store(db, data_dir)
-        try:
-            with store.write() as s:
-                store.accounts.add(s, username, password, role, store.clock(), scope=scope, display_name=name)
-        except LienthongError as exc:
-            _die(exc)
+        change(db, data_dir, lambda st, s: st.accounts.add(
+            s, username, password, role, st.clock(), scope=scope, display_name=name
+        ))  # fmt: skip
         typer.echo(f"{username}: added ({role}{' ' + scope if scope else ''})")
 
     @app.command("list")
@@ -63,12 +73,7 @@ def user_app(open_store: Opener, what: str) -> typer.Typer:
         Console().print(table)
 
     def _state(username: str, state: str, db: str | None, data_dir: str | None) -> None:
-        store = open_store(db, data_dir)
-        try:
-            with store.write() as s:
-                store.accounts.set_state(s, username, state, store.clock())
-        except LienthongError as exc:
-            _die(exc)
+        change(db, data_dir, lambda st, s: st.accounts.set_state(s, username, state, st.clock()))
         typer.echo(f"{username}: {state}")
 
     @app.command("disable")
@@ -84,12 +89,7 @@ def user_app(open_store: Opener, what: str) -> typer.Typer:
     @app.command("reset-password")
     def reset_password(username: str, password: Password, db: DbOpt = None, data_dir: DirOpt = None) -> None:
         """Set a new password; the person's open sessions end."""
-        store = open_store(db, data_dir)
-        try:
-            with store.write() as s:
-                store.accounts.reset_password(s, username, password, store.clock())
-        except LienthongError as exc:
-            _die(exc)
+        change(db, data_dir, lambda st, s: st.accounts.reset_password(s, username, password, st.clock()))
         typer.echo(f"{username}: password reset")
 
     @app.command("token")
@@ -101,23 +101,15 @@ def user_app(open_store: Opener, what: str) -> typer.Typer:
         data_dir: DirOpt = None,
     ) -> None:
         """Issue an API token acting as ``username``; it is printed once, only its hash is kept."""
-        store = open_store(db, data_dir)
-        try:
-            with store.write() as s:
-                token_id, secret = store.accounts.issue_token(s, username, scope, store.clock(), label)
-        except LienthongError as exc:
-            _die(exc)
+        token_id, secret = change(
+            db, data_dir, lambda st, s: st.accounts.issue_token(s, username, scope, st.clock(), label)
+        )
         typer.echo(f"token {token_id}: {secret}")
 
     @app.command("revoke-token")
     def revoke_token(token_id: int, db: DbOpt = None, data_dir: DirOpt = None) -> None:
         """Revoke an API token by its number."""
-        store = open_store(db, data_dir)
-        try:
-            with store.write() as s:
-                store.accounts.revoke_token(s, token_id, store.clock())
-        except LienthongError as exc:
-            _die(exc)
+        change(db, data_dir, lambda st, s: st.accounts.revoke_token(s, token_id, st.clock()))
         typer.echo(f"token {token_id}: revoked")
 
     return app
