@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from lienthong.hub.people import hub_accounts
 from lienthong.hub.service import Hub
+from lienthong.store.db import make_engine
 from tests.console.conftest import client, login_csrf, sign_in
+from tests.console.seed import PASSWORD
+from tests.hub.conftest import PG_ADMIN, make_hub
 
 OWN, OTHER = "000.00.00.H41", "000.00.00.H14"
 # route, who may open it: "all" operators, "national" (the hub operator only), or "H41" (the
@@ -164,3 +172,34 @@ def test_english_and_local_assets(clients: dict[str, TestClient]) -> None:
         assert clients["anonymous"].get(source).status_code == 200, source
     page = c.get("/")
     assert not re.search(r'(?:src|href)="(?:https?:)?//', page.text)  # nothing fetched from outside
+
+
+@pytest.mark.postgres
+def test_a_database_that_is_down_gives_a_page_not_a_traceback(tmp_path: Path, pg_available: bool) -> None:
+    name = f"lt_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        hub = make_hub(tmp_path, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+        with hub.write() as s:
+            hub_accounts().add(s, "ops", PASSWORD, "operator", datetime.now(UTC))
+        with client(hub) as c:
+            sign_in(c, "ops")
+            assert c.get("/agencies").status_code == 200
+            with admin.connect() as conn:  # the database goes away under the running hub
+                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            for path in ("/agencies", "/audit", "/login"):
+                down = c.get(path)
+                if path == "/login":
+                    assert down.status_code == 200  # the sign-in form needs no database
+                    continue
+                assert down.status_code == 503, (path, down.text[:300])
+                assert "tạm thời không sẵn sàng" in down.text and "Traceback" not in down.text
+            refused = c.post("/login", data={"username": "ops", "password": PASSWORD, "csrf": login_csrf(c)})
+            assert refused.status_code == 503
+        hub.close()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

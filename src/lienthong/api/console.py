@@ -23,7 +23,7 @@ from lienthong.watch.config import WatchConfig
 from lienthong.watch.rules import build_daily
 from lienthong.web.auth import WebAuth
 from lienthong.web.i18n import Catalogue
-from lienthong.web.pages import NotVisible, Pages, language
+from lienthong.web.pages import NotVisible, PageRoute, Pages, language
 
 NAV = [
     ("/", "overview"),
@@ -62,7 +62,7 @@ def install(app: FastAPI, hub: Hub, config: WatchConfig) -> WebAuth:
 
 
 def router(hub: Hub, config: WatchConfig, auth: WebAuth, pages: Pages) -> APIRouter:
-    api = APIRouter(include_in_schema=False)
+    api = APIRouter(include_in_schema=False, route_class=PageRoute)
     me_: Any = Depends(auth.person)  # a default, not an Annotated alias: annotations resolve globally
 
     def today() -> date:

@@ -16,7 +16,7 @@ from lienthong.accounts import signin
 from lienthong.accounts.model import Person, WebSession
 from lienthong.accounts.store import AccountStore
 from lienthong.web import assets
-from lienthong.web.pages import LANG_COOKIE, NotVisible, Pages, language
+from lienthong.web.pages import LANG_COOKIE, NotVisible, PageRoute, Pages, Unavailable, language
 
 SESSION_COOKIE = "lienthong_session"
 LOGIN_CSRF_COOKIE = "lienthong_login_csrf"
@@ -96,7 +96,7 @@ class WebAuth:
     # --- the pages --------------------------------------------------------------------------------
 
     def router(self) -> APIRouter:
-        api = APIRouter(include_in_schema=False)
+        api = APIRouter(include_in_schema=False, route_class=PageRoute)
         api.add_api_route("/login", self.login_page, methods=["GET"])
         api.add_api_route("/login", self.login, methods=["POST"])
         api.add_api_route("/logout", self.logout, methods=["POST"])
@@ -177,7 +177,13 @@ class WebAuth:
             problem = AP.CSRF()
             lang = language(request)
             text = problem.message_en if lang == "en" else problem.message_vi
-            return self.pages.render(request, "error.html", status=403, title=text, message="")
+            return self.pages.render(request, "error.html", status=403, title="csrf", message=text)
+
+        @app.exception_handler(Unavailable)
+        async def unavailable(request: Request, _exc: Unavailable) -> Response:
+            response = self.pages.render(request, "error.html", status=503, title="unavailable", message="")
+            response.headers["Retry-After"] = "30"
+            return response
 
         @app.exception_handler(NotVisible)
         async def not_visible(request: Request, _exc: NotVisible) -> Response:

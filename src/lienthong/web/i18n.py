@@ -28,6 +28,12 @@ COMMON: dict[str, tuple[str, str]] = {
         "Phiên đăng nhập đã hết; hãy đăng nhập lại.",
         "Your session has ended; sign in again.",
     ),
+    "csrf": ("Biểu mẫu không hợp lệ", "The form is not valid"),
+    "unavailable": ("Hệ thống tạm thời không sẵn sàng", "The system is unavailable for a moment"),
+    "unavailable_text": (
+        "Không kết nối được cơ sở dữ liệu; hãy thử lại sau ít phút.",
+        "The database cannot be reached; try again in a few minutes.",
+    ),
     "signed_out": ("Bạn đã đăng xuất.", "You have signed out."),
     "home": ("Trang chủ", "Home"),
     "api_docs": ("Tài liệu API", "API documentation"),

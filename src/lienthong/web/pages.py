@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from lienthong.web.i18n import Catalogue, local_time, pick_language
 
+log = logging.getLogger(__name__)
 LANG_COOKIE = "lienthong_lang"
 PAGE_HEADERS = {
     "Cache-Control": "no-store",  # pages carry personal data
@@ -26,6 +30,26 @@ PAGE_HEADERS = {
 
 class NotVisible(Exception):
     """A page that does not exist, or that this person may not see: both answer 404 alike."""
+
+
+class Unavailable(Exception):
+    """The database cannot be reached: the page says so (503) instead of failing with a traceback."""
+
+
+class PageRoute(APIRoute):
+    """A console route: a database that is down becomes ``Unavailable``, never a 500."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (OperationalError, InterfaceError) as exc:
+                log.warning("page %s: database unavailable: %s", request.url.path, exc.orig or exc)
+                raise Unavailable() from exc
+
+        return guarded
 
 
 def language(request: Request) -> str:
