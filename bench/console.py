@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/console.py [--pg] [--count N]``. Fills a fresh hub database with
 N agencies (95 level-1 bodies, units below them, realistic Vietnamese names), then prints the
 median milliseconds of each console query: a name search, a code search, a far page, a province
-operator's scoped search, an agency page and 30 days of traffic.
+operator's scoped search, an agency page, 30 days of traffic, and one Argon2id password check.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lienthong.accounts.model import Person
+from lienthong.accounts.passwords import hash_password, verify_password
 from lienthong.codes.calendar import VIETNAM
 from lienthong.hub import console as q
 from lienthong.hub.config import HubConfig
@@ -78,6 +79,8 @@ def measure(url: str, folder: Path, count: int) -> None:
             "agency page (1,172 units)": lambda: q.agency_view(s, OPS, "000.00.00.H41", today),
             "traffic by day, 30 days": lambda: q.traffic_by_day(s, OPS, today),
         }
+        stored = hash_password("một mật khẩu dài")
+        cases["argon2id password check (sign-in)"] = lambda: verify_password(stored, "một mật khẩu dài")
         total = q.search_agencies(s, OPS, "").total
         print(f"{hub.engine.dialect.name}: {total:,} agencies")
         for label, run in cases.items():
