@@ -21,7 +21,8 @@ from tests.console.seed import PASSWORD
 from tests.hub.conftest import Server
 
 MAIN_PAGES = ["/login", "/", "/agencies?q=L%C3%A0o+Cai", "/agencies/000.00.00.H51", "/traffic", "/warnings",
-              "/reports", "/refusals", "/audit", "/health", "/agencies/000.00.00.H51/report"]  # fmt: skip
+              "/reports", "/refusals", "/audit", "/health", "/people",
+              "/agencies/000.00.00.H51/report"]  # fmt: skip
 
 
 def chromium_path() -> str:
@@ -145,7 +146,8 @@ def test_screenshots(browser: Browser, base_url: str) -> None:
     page = signed_in(browser, base_url, "ops")
     shots = {"overview": "/", "directory": "/agencies?q=L%C3%A0o+Cai", "agency": "/agencies/000.00.00.H41",
              "traffic": "/traffic", "warnings": "/warnings", "report": "/agencies/000.00.00.H41/report",
-             "refusals": "/refusals", "audit": "/audit", "health": "/health", "docs": "/docs"}  # fmt: skip
+             "refusals": "/refusals", "audit": "/audit", "health": "/health", "people": "/people",
+             "docs": "/docs"}  # fmt: skip
     for name, path in shots.items():
         page.goto(path)
         page.wait_for_load_state("networkidle")

@@ -39,6 +39,7 @@ ROUTES = [
     ("/refusals", "all"),
     ("/audit", "national"),
     ("/health", "all"),
+    ("/people", "national"),
 ]
 
 

@@ -34,6 +34,7 @@ NAV = [
     ("/refusals", "refusals"),
     ("/audit", "audit"),
     ("/health", "health"),
+    ("/people", "people"),
 ]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 Day = Annotated[date | None, Query(alias="date")]
@@ -161,6 +162,14 @@ def router(hub: Hub, config: WatchConfig, auth: WebAuth, pages: Pages) -> APIRou
         with hub.read() as s:
             found = q.audit_page(s, page, actor)
         return pages.render(request, "console/audit.html", found=found, actor=actor, chain=hub.verify_audit())
+
+    @api.get("/people")
+    def people(request: Request, me: Person = me_) -> HTMLResponse:
+        national_only(me)
+        with hub.read() as s:
+            found = auth.store.accounts.people(s)
+        roles = auth.store.accounts.roles
+        return pages.render(request, "console/people.html", people=found, roles=roles)
 
     @api.get("/health")
     def health(request: Request, me: Person = me_) -> Response:
