@@ -78,6 +78,10 @@ def test_sign_in_throttle_sessions_and_audit(hub: Hub) -> None:
     with hub.write() as s:
         later = signin.sign_in(accounts, s, "an.nguyen", PASSWORD, "10.0.0.7", NOW + timedelta(minutes=16))
     assert later.person is not None
+    # A huge password is refused without hashing a megabyte.
+    with hub.write() as s:
+        huge = signin.sign_in(accounts, s, "nobody.else", "x" * 1_000_000, "10.0.0.9", NOW)
+    assert huge.problem is not None and huge.problem.code == "ACCOUNTS.BAD_CREDENTIALS"
     # An unknown name fails exactly like a wrong password.
     with hub.write() as s:
         ghost = signin.sign_in(accounts, s, "nobody", PASSWORD, "10.0.0.9", NOW)

@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH = 10
+MAX_LENGTH = 1024
 _HASHER = PasswordHasher()  # the library's RFC 9106 "low memory" profile: Argon2id, 64 MiB, t=3
 
 

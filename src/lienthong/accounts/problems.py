@@ -51,8 +51,8 @@ BAD_SCOPE = define(
 WEAK_PASSWORD = define(
     "ACCOUNTS.WEAK_PASSWORD",
     E,
-    "Mật khẩu phải có ít nhất {length} ký tự",
-    "The password must have at least {length} characters",
+    "Mật khẩu phải có từ {length} đến {longest} ký tự",
+    "The password must have from {length} to {longest} characters",
 )
 UNKNOWN_TOKEN = define(
     "ACCOUNTS.UNKNOWN_TOKEN",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.accounts import problems as AP
 from lienthong.accounts.model import Person, Policy, Recorder, Role, digest, new_secret
-from lienthong.accounts.passwords import MIN_LENGTH, hash_password
+from lienthong.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from lienthong.accounts.tables import AccountTables
 from lienthong.problems import LienthongError, Problem
 
@@ -96,8 +96,8 @@ class Accounts:
 
     @staticmethod
     def _check_password(password: str) -> None:
-        if len(password) < MIN_LENGTH:
-            raise fail(AP.WEAK_PASSWORD(length=MIN_LENGTH))
+        if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+            raise fail(AP.WEAK_PASSWORD(length=MIN_LENGTH, longest=MAX_LENGTH))
 
     def get(self, s: Session, username: str) -> Person:
         row = s.execute(select(self.t.users).where(self.t.users.c.username == username)).mappings().first()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.accounts import problems as AP
 from lienthong.accounts.model import Person, SignIn, WebSession, digest, new_secret
-from lienthong.accounts.passwords import DUMMY_HASH, verify_password
+from lienthong.accounts.passwords import DUMMY_HASH, MAX_LENGTH, verify_password
 from lienthong.accounts.service import Accounts
 
 
@@ -41,7 +41,9 @@ def sign_in(accounts: Accounts, s: Session, username: str, password: str, ip: st
     u = accounts.t.users
     row = s.execute(select(u).where(u.c.username == username)).mappings().first()
     stored = row["password_hash"] if row is not None else DUMMY_HASH
-    good = verify_password(stored, password) and row is not None and row["state"] == "active"
+    # A megabyte "password" must not buy a megabyte of hashing.
+    checked = verify_password(stored, password[:MAX_LENGTH]) and len(password) <= MAX_LENGTH
+    good = checked and row is not None and row["state"] == "active"
     s.execute(insert(accounts.t.attempts).values(username=username, ip=ip, ok=good, at=now))
     if not good or row is None:
         accounts.record(s, now, f"user:{username}", "account.sign_in_failed", username, {"ip": ip})
