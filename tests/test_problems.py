@@ -24,7 +24,7 @@ def test_codes_are_unique_and_defined_once() -> None:
     assert codes == sorted(set(codes))
 
 
-KNOWN_LAYERS = {"EDXML", "SIG", "HUB", "CHECK", "GATEWAY", "WATCH", "MONITOR"}
+KNOWN_LAYERS = {"EDXML", "SIG", "HUB", "CHECK", "GATEWAY", "WATCH", "MONITOR", "ACCOUNTS"}
 
 
 def test_every_type_has_both_languages_with_the_same_placeholders() -> None:

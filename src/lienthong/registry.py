@@ -13,6 +13,7 @@ PROBLEM_MODULES: tuple[str, ...] = (
     "lienthong.checks.problems",
     "lienthong.watch.problems",
     "lienthong.gateway.problems",
+    "lienthong.accounts.problems",
 )
 
 

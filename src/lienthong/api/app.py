@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from lienthong import __version__
-from lienthong.api import ops, reports, v1, vdxp
+from lienthong.api import console, ops, reports, v1, vdxp
 from lienthong.hub.service import Hub
 from lienthong.monitor.config import MonitorConfig
 from lienthong.monitor.hub import HubMonitor
@@ -32,6 +32,8 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI is served from the app's own assets (lienthong.web.assets)
+        redoc_url=None,
         title="Lienthong hub",
         version=__version__,
         description=(
@@ -53,4 +55,5 @@ def create_app(
     app.include_router(v1.router(hub))
     app.include_router(reports.router(hub, watch_config or WatchConfig()))
     app.include_router(vdxp.router(hub), prefix=sdk_prefix)
+    console.install(app, hub, watch_config or WatchConfig())  # people: sign-in and the operator console
     return app

@@ -10,10 +10,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lienthong.accounts.store import AccountStore
 from lienthong.cli import report as report_cli
+<<<<<<< HEAD
 from lienthong.cli.opening import open_hub
+=======
+from lienthong.cli.people import user_app
+>>>>>>> people
 from lienthong.hub import directory
 from lienthong.hub.config import HubConfig, Policy
+from lienthong.hub.people import hub_accounts
 from lienthong.hub.service import Hub
 from lienthong.problems import LienthongError
 
@@ -27,6 +33,14 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(report_cli.watch_app, name="watch")
 app.command("report")(report_cli.report)
 app.command("trace")(report_cli.trace)
+
+
+def _people(db: str | None, data_dir: str | None) -> AccountStore:
+    hub = _hub(db, data_dir)
+    return AccountStore(hub_accounts(), hub.read, hub.write, hub.clock)
+
+
+app.add_typer(user_app(_people, "hub's console"), name="user")
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (env LIENTHONG_HUB_DB).")]
 DirOpt = Annotated[str | None, typer.Option("--data-dir", help="Data folder (env LIENTHONG_DATA_DIR).")]

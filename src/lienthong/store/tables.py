@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from lienthong.accounts.tables import define_tables
+
 
 class Base(DeclarativeBase):
     pass
@@ -280,3 +282,8 @@ class WatchContact(Base):
     webhook_secret: Mapped[str | None] = mapped_column(String(200))  # HMAC-SHA256 key for the signature
     language: Mapped[str] = mapped_column(String(2), default="vi")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- people (lienthong.accounts): the hub's operators, their sessions, sign-in attempts, API tokens ----
+
+ACCOUNTS = define_tables(Base.metadata)

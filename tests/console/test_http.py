@@ -1,0 +1,206 @@
+"""Every console route x {no credentials, wrong scope, right one}; CSRF, throttling, cookies, redirects."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from lienthong.hub.people import hub_accounts
+from lienthong.hub.service import Hub
+from lienthong.store.db import make_engine
+from tests.console.conftest import client, login_csrf, sign_in
+from tests.console.seed import PASSWORD
+from tests.hub.conftest import PG_ADMIN, make_hub
+
+OWN, OTHER = "000.00.00.H41", "000.00.00.H14"
+# route, who may open it: "all" operators, "national" (the hub operator only), or "H41" (the
+# Nghệ An province operator too, being in its scope).
+ROUTES = [
+    ("/", "all"),
+    ("/agencies", "all"),
+    ("/agencies?q=Ngh%E1%BB%87&page=1", "all"),
+    (f"/agencies/{OWN}", "all"),
+    ("/agencies/000.00.01.H41", "all"),
+    (f"/agencies/{OWN}/report", "all"),
+    (f"/agencies/{OTHER}", "national"),
+    (f"/agencies/{OTHER}/report", "national"),
+    ("/agencies/000.00.00.H50", "national"),
+    ("/traffic", "all"),
+    ("/warnings", "all"),
+    ("/reports", "all"),
+    ("/reports/national", "national"),
+    ("/refusals", "all"),
+    ("/audit", "national"),
+    ("/health", "all"),
+    ("/people", "national"),
+]
+
+
+@pytest.fixture(scope="module")
+def clients(seeded: Hub) -> Iterator[dict[str, TestClient]]:
+    made = {"anonymous": client(seeded), "ops": client(seeded), "nghean": client(seeded)}
+    for name in ("ops", "nghean"):
+        sign_in(made[name], name)
+    yield made
+    for c in made.values():
+        c.close()
+
+
+@pytest.mark.parametrize(("path", "who"), ROUTES)
+def test_route_answers_by_credentials_and_scope(clients: dict[str, TestClient], path: str, who: str) -> None:
+    anonymous = clients["anonymous"].get(path, follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/login?next=")
+    own = clients["nghean"].get(path)
+    assert own.status_code == (404 if who == "national" else 200), path
+    national = clients["ops"].get(path)
+    assert national.status_code == 200, path
+    assert national.headers["cache-control"] == "no-store"
+    if path.endswith("/report") or path == "/reports/national":
+        return  # the warning system's own document, with its inline style (e-mail and PDF safe)
+    assert "default-src 'self'" in national.headers["content-security-policy"]
+    if "text/html" in national.headers["content-type"]:
+        assert 'lang="vi"' in national.text
+
+
+def test_unknown_agency_looks_like_a_forbidden_one(clients: dict[str, TestClient]) -> None:
+    missing = clients["nghean"].get("/agencies/000.00.00.H99")
+    hidden = clients["nghean"].get(f"/agencies/{OTHER}")
+    assert missing.status_code == hidden.status_code == 404
+
+    def main(text: str) -> str:
+        return text.split("<main", 1)[1].split("</main>")[0]
+
+    assert main(missing.text) == main(hidden.text) and "Cao Bằng" not in hidden.text
+
+
+def test_search_is_server_side_paged_and_scoped(clients: dict[str, TestClient]) -> None:
+    everything = clients["ops"].get("/agencies")
+    total = int(re.search(r"Tìm thấy ([\d.]+) cơ quan", everything.text).group(1).replace(".", ""))  # type: ignore[union-attr]
+    assert total > 3300
+    assert everything.text.count("<tr>") == 51  # one page of 50, and the header
+    second = clients["ops"].get("/agencies?page=2")
+    assert second.status_code == 200 and "2 / " in second.text
+    by_name = clients["ops"].get("/agencies", params={"q": "Sở Tư pháp tỉnh Lào Cai"})
+    assert "000.00.06.H51" in by_name.text and by_name.text.count("<tr>") == 2
+    by_code = clients["ops"].get("/agencies", params={"q": "000.00.00.H5"})
+    assert "000.00.00.H50" in by_code.text
+    scoped = clients["nghean"].get("/agencies", params={"q": "Sở"})
+    assert "000.00.01.H41" in scoped.text and "H50" not in scoped.text
+    wildcard = clients["ops"].get("/agencies", params={"q": "%"})
+    assert "Tìm thấy 0 cơ quan" in wildcard.text  # LIKE wildcards are searched for literally
+
+
+def test_forms_without_csrf_are_refused(seeded: Hub) -> None:
+    with client(seeded) as c:
+        refused = c.post("/login", data={"username": "ops", "password": "x" * 12})
+        assert refused.status_code == 403
+        sign_in(c, "ops")
+        assert c.post("/logout", data={}).status_code == 403
+        assert c.post("/logout", data={"csrf": "forged"}).status_code == 403
+        assert c.get("/").status_code == 200  # still signed in
+        page = c.get("/")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        out = c.post("/logout", data={"csrf": token}, follow_redirects=False)
+        assert out.status_code == 303 and out.headers["location"] == "/login?bye=1"
+
+
+def test_sign_out_ends_the_session_on_the_server(seeded: Hub) -> None:
+    with client(seeded) as c:
+        sign_in(c, "ops")
+        stolen = c.cookies.get("lienthong_session")
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/").text).group(1)  # type: ignore[union-attr]
+        c.post("/logout", data={"csrf": token})
+    with client(seeded) as replay:
+        replay.cookies.set("lienthong_session", stolen or "", domain="testserver")
+        assert replay.get("/", follow_redirects=False).status_code == 303
+
+
+def test_session_cookie_flags_and_safe_next(seeded: Hub) -> None:
+    with client(seeded) as c:
+        response = c.post(
+            "/login",
+            data={
+                "username": "ops",
+                "password": "mật-khẩu-thử-1",
+                "csrf": login_csrf(c),
+                "next": "//evil.test/x",
+            },
+            follow_redirects=False,
+        )
+        cookie = response.headers["set-cookie"].lower()
+        assert (
+            "httponly" in cookie
+            and "secure" in cookie
+            and "samesite=lax" in cookie
+            and "max-age=28800" in cookie
+        )
+        assert response.headers["location"] == "/"
+
+
+def test_sign_in_is_throttled(seeded: Hub) -> None:
+    with client(seeded) as c:
+        for _ in range(5):
+            wrong = c.post(
+                "/login", data={"username": "bxd", "password": "sai-mat-khau!", "csrf": login_csrf(c)}
+            )
+            assert wrong.status_code == 401 and "không đúng" in wrong.text
+        right = c.post(
+            "/login", data={"username": "bxd", "password": "mật-khẩu-thử-1", "csrf": login_csrf(c)}
+        )
+        assert right.status_code == 429 and "quá nhiều lần" in right.text
+        assert c.cookies.get("lienthong_session") is None
+
+
+def test_english_and_local_assets(clients: dict[str, TestClient]) -> None:
+    c = clients["ops"]
+    english = c.get("/agencies?lang=en")
+    assert 'lang="en"' in english.text and "Directory" in english.text
+    switched = c.get("/lang/en?next=/traffic", follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == "/traffic"
+    docs = clients["anonymous"].get("/docs")
+    assert docs.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    for source in sources:
+        assert clients["anonymous"].get(source).status_code == 200, source
+    page = c.get("/")
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page.text)  # nothing fetched from outside
+
+
+@pytest.mark.postgres
+def test_a_database_that_is_down_gives_a_page_not_a_traceback(tmp_path: Path, pg_available: bool) -> None:
+    name = f"lt_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        hub = make_hub(tmp_path, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+        with hub.write() as s:
+            hub_accounts().add(s, "ops", PASSWORD, "operator", datetime.now(UTC))
+        with client(hub) as c:
+            sign_in(c, "ops")
+            assert c.get("/agencies").status_code == 200
+            with admin.connect() as conn:  # the database goes away under the running hub
+                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            for path in ("/agencies", "/audit", "/login"):
+                down = c.get(path)
+                if path == "/login":
+                    assert down.status_code == 200  # the sign-in form needs no database
+                    continue
+                assert down.status_code == 503, (path, down.text[:300])
+                assert "tạm thời không sẵn sàng" in down.text and "Traceback" not in down.text
+            refused = c.post("/login", data={"username": "ops", "password": PASSWORD, "csrf": login_csrf(c)})
+            assert refused.status_code == 503
+        hub.close()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
