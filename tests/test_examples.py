@@ -61,7 +61,7 @@ def test_the_hub_environment_file_configures_the_hub_and_its_warnings(
 def test_the_gateway_examples_load(name: str) -> None:
     config = GatewayConfig.load(EXAMPLES / name)
     assert config.data_dir == (EXAMPLES / "data").resolve()
-    assert config.clerk_emails and config.smtp.host.startswith("mail.")
+    assert config.clerk_emails and config.smtp is not None and config.smtp.host.startswith("mail.")
     if name.endswith("sdk.toml"):
         assert config.hub.protocol == "sdk" and config.hub.system_id and config.hub.secret
     else:

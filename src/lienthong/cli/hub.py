@@ -12,11 +12,8 @@ from rich.table import Table
 
 from lienthong.accounts.store import AccountStore
 from lienthong.cli import report as report_cli
-<<<<<<< HEAD
 from lienthong.cli.opening import open_hub
-=======
 from lienthong.cli.people import user_app
->>>>>>> people
 from lienthong.hub import directory
 from lienthong.hub.config import HubConfig, Policy
 from lienthong.hub.people import hub_accounts
