@@ -258,9 +258,15 @@ class Run:
         self.console.print(verdict if ok else f"[red]Không đạt / failed: {failed}[/]")
 
     def _show_running(self, cluster: Cluster) -> None:
-        self.console.print(f"Trục / hub: {cluster.hub_url}  (Ctrl-C to stop)")
-        for code, url in cluster.gateway_urls.items():
-            self.console.print(f"  {code}: {url}")
+        table = Table(title="Đang chạy / still running (Ctrl-C to stop)", expand=True)
+        table.add_column("what")
+        table.add_column("address")
+        table.add_row("Trục / hub console", f"{cluster.hub_url}/  (sign in at /login)")
+        for username, (password, sees) in self.prepared.accounts.items():
+            table.add_row(f"  {username} / {password}", sees)
+        for body in self.bodies:
+            table.add_row(f"gateway {body.code}", f"{cluster.gateway_urls[body.code]}  {body.name}")
+        self.console.print(table)
         try:
             while True:
                 time.sleep(3600)

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from lienthong.accounts.store import AccountStore
 from lienthong.demo.cast import Body
 from lienthong.demo.cluster import Cluster, free_port
 from lienthong.hub import directory
 from lienthong.hub.config import HubConfig
+from lienthong.hub.people import hub_accounts
 from lienthong.hub.service import Hub
 from lienthong.signing.pki import AgencySpec, PersonSpec, create_demo_pki
 
@@ -27,6 +29,7 @@ class Prepared:
     tokens: dict[str, str]  # body code -> JSON API token of its system
     secrets: dict[str, str]  # body code -> SDK secret (the SDK-protocol gateways)
     operator_token: str
+    accounts: dict[str, tuple[str, str]]  # username -> (password, what the person may see)
 
 
 def make_pki(workdir: Path, bodies: tuple[Body, ...]) -> Path:
@@ -71,9 +74,31 @@ def prepare_hub(workdir: Path, bodies: tuple[Body, ...], database: str | None) -
             for body in bodies:  # the SDK-protocol body's token only reads its reports
                 tokens[body.code] = directory.issue_token(s, body.system_id, now, "demo")
             operator = directory.issue_token(s, OPERATOR_SYSTEM, now, "operator console")
+        accounts = _console_accounts(hub, bodies)
     finally:
         hub.close()
-    return Prepared(make_pki(workdir, bodies), hub_dir, tokens, sdk_secrets, operator)
+    return Prepared(make_pki(workdir, bodies), hub_dir, tokens, sdk_secrets, operator, accounts)
+
+
+def _console_accounts(hub: Hub, bodies: tuple[Body, ...]) -> dict[str, tuple[str, str]]:
+    """The demo's people at the hub's console: the national operator and one province's operator."""
+    store = AccountStore(hub_accounts(), hub.read, hub.write, hub.clock)
+    province = (
+        next(b for b in bodies if b.code.endswith(".H41"))
+        if any(b.code.endswith(".H41") for b in bodies)
+        else bodies[-1]
+    )
+    people = {
+        "vanhanh": ("operator", None, "Vận hành Trục quốc gia", "cả nước / the whole country"),
+        "tinh": ("province-operator", province.code, f"Vận hành {province.name}", province.name),
+    }
+    made: dict[str, tuple[str, str]] = {}
+    with store.write() as s:
+        for username, (role, scope, name, sees) in people.items():
+            password = secrets.token_urlsafe(12)
+            store.accounts.add(s, username, password, role, store.clock(), scope=scope, display_name=name)
+            made[username] = (password, sees)
+    return made
 
 
 def gateway_config(cluster: Cluster, workdir: Path, body: Body, prepared: Prepared, smtp_port: int) -> Path:
