@@ -83,11 +83,7 @@ def prepare_hub(workdir: Path, bodies: tuple[Body, ...], database: str | None) -
 def _console_accounts(hub: Hub, bodies: tuple[Body, ...]) -> dict[str, tuple[str, str]]:
     """The demo's people at the hub's console: the national operator and one province's operator."""
     store = AccountStore(hub_accounts(), hub.read, hub.write, hub.clock)
-    province = (
-        next(b for b in bodies if b.code.endswith(".H41"))
-        if any(b.code.endswith(".H41") for b in bodies)
-        else bodies[-1]
-    )
+    province = next((b for b in bodies if b.code.endswith(".H41")), bodies[-1])
     people = {
         "vanhanh": ("operator", None, "Vận hành Trục quốc gia", "cả nước / the whole country"),
         "tinh": ("province-operator", province.code, f"Vận hành {province.name}", province.name),
