@@ -263,3 +263,14 @@ def test_damaged_pdfs_are_verdicts_not_crashes(kit: SigningKit, signed_document:
     ):
         report = kit.verifier.pdf.verify(damaged)
         assert not report.valid
+
+
+def test_the_signing_time_is_the_signers_clock(kit: SigningKit) -> None:
+    """A signer whose clock says an earlier hour signs at that hour: the stamp and the signed time agree."""
+    moment = utc_now().replace(microsecond=0) - timedelta(hours=5)
+    signed = DocumentSigner(kit.person(), clock=lambda: moment).sign(
+        sample_pdf(), PdfSignSpec(role=Role.PERSON)
+    )
+    report = kit.verifier.pdf.verify(signed, name="earlier.pdf")
+    [signature] = report.signatures
+    assert signature.claimed_time == moment

@@ -98,6 +98,19 @@ def vietnam_time(moment: datetime) -> str:
     return moment.astimezone(VIETNAM).isoformat(timespec="seconds")
 
 
+class _ClockedPdfSigner(signers.PdfSigner):
+    """pyHanko's signer, with the signing time taken from the signer's clock (as the stamp's text is)."""
+
+    def __init__(self, *args: Any, clock: Clock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def init_signing_session(self, pdf_out: Any, existing_fields_only: bool = False) -> Any:
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        session.system_time = self._clock()
+        return session
+
+
 @cache
 def _font() -> GlyphAccumulatorFactory:
     # The shaping size must equal the text box's, or lines after the first drift (pyHanko #733).
@@ -190,12 +203,13 @@ class DocumentSigner:
             )
         else:
             field_spec = fields.SigFieldSpec(field_name)
-        pdf_signer = signers.PdfSigner(
+        pdf_signer = _ClockedPdfSigner(
             meta,
             signer=self._signer,
             timestamper=self.timestamper,
             stamp_style=stamp_style,
             new_field_spec=field_spec,
+            clock=self.clock,
         )
         out = io.BytesIO()
         try:
