@@ -9,6 +9,7 @@ e-mails and a trace picture, with a verdict (``lienthong.demo.run``).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -58,5 +59,12 @@ def main(
 
     options = Options(agencies, documents, database, out, keep_running)
     status = run(options, console)
-    console.save_svg(str(out / "terminal.svg"), title="lienthong demo")
+    console.save_svg(str(out / "terminal.svg"), title="lienthong demo", code_format=_svg_format())
     return status
+
+
+def _svg_format() -> str:
+    """Rich's SVG template without its web fonts: nothing is fetched from outside (a local monospace)."""
+    from rich._export_format import CONSOLE_SVG_FORMAT
+
+    return re.sub(r"@font-face \{\{.*?\}\}\n", "", CONSOLE_SVG_FORMAT, flags=re.S)
