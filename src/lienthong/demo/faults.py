@@ -45,16 +45,19 @@ def offline_agency(stage: Stage) -> None:
     gateway.wait_ready()
     stage.say(f"{target.code} hoạt động trở lại / back online")
     final = stage.wait_statuses("offline", {target.code: "01"})
-    resolved = [
-        w
-        for w in driver.warnings(include_resolved=True)
-        if w["notation"] == paper.notation and w["state"] == "resolved"
-    ]
+
+    def resolved() -> bool:
+        return any(
+            w["notation"] == paper.notation and w["state"] == "resolved"
+            for w in driver.warnings(include_resolved=True)
+        )
+
+    settled = waited("the warning to resolve", resolved, 30)
     stage.expect(
         "agency back",
         "the document arrives (01) once it is back, and the warning resolves by itself",
-        f"status {final.get(target.code)}, {len(resolved)} warning(s) resolved",
-        final.get(target.code) == "01" and bool(resolved),
+        f"status {final.get(target.code)}, warning resolved: {settled}",
+        final.get(target.code) == "01" and settled,
     )
 
 
