@@ -30,7 +30,7 @@ def test_gateway_migrations_match_the_models(local_gateway: Callable[..., Gatewa
     assert {"monitor_state", "monitor_uptime", "mail_outbox"} <= set(GatewayBase.metadata.tables)
 
 
-# --- observation 12: GATEWAY.* codes are Problems, in the catalogue and in docs/problems.md ------------------
+# --- observation 12: GATEWAY.* codes are Problems, in the catalogue and in docs/problems.md ---
 
 
 def test_every_gateway_code_in_the_code_is_defined_once_and_documented() -> None:
