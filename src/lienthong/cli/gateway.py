@@ -192,7 +192,7 @@ def fetch(
         _json(written)
         return
     for w in written:
-        typer.echo(f"{w['path']}  {view.size(w['size'])}")
+        typer.echo(f"{w['path']}  {view.human_size(w['size'])}")
 
 
 @app.command("outbox")
