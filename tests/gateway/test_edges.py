@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from lienthong.cli.main import app as cli
 from lienthong.gateway.service import Gateway
 from lienthong.hub.service import Hub
 from tests.gateway.conftest import exchange
+from tests.gateway.fakehub import FakeHub
 from tests.hub.conftest import PDF, Server, document
 
 G22, H41 = "000.00.00.G22", "000.00.00.H41"
@@ -181,3 +183,26 @@ def test_health_fails_when_the_credentials_are_refused_or_missing(
         ready = http.get("/health/ready")
         assert ready.status_code == 503
         assert ready.json()["checks"]["hub"]["reason"] == "GATEWAY.HUB_CREDENTIALS_REFUSED"
+
+
+# --- observation 2: a Gửi lỗi document goes back into the queue from the CLI ------------------------------
+
+
+def test_gateway_resend_puts_a_send_error_back_and_refuses_anything_else(
+    local_gateway: Callable[..., Gateway], fake_hub: FakeHub, tmp_path: Path
+) -> None:
+    vpcp = local_gateway(G22, max_attempts=60)  # an older configuration's setting is still read
+    fake_hub.refuse_next.append(("HUB.SIGNATURE_INVALID", "chữ ký không hợp lệ"))
+    out = vpcp.submit(document(recipients=(H41,)), approve_as="Văn thư A")
+    vpcp.process_outbox()
+    config = _config(vpcp, tmp_path)
+    listed = _run("outbox", "--state", "send_error", "--config", str(config))
+    assert "Gửi lỗi" in listed.output and "HUB.SIGNATURE_INVALID" in listed.output
+    done = _run("resend", out.local_id, "--clerk", "Văn thư A", "--config", str(config), "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == {"local_id": out.local_id, "state": "queued"}
+    again = _run("resend", out.local_id, "--clerk", "Văn thư A", "--config", str(config))
+    assert again.exit_code == 1 and "GATEWAY.NOT_RESENDABLE" in again.output
+    vpcp.clock.now = datetime.now(UTC) + timedelta(minutes=1)  # type: ignore[attr-defined]  # the CLI's time
+    vpcp.process_outbox()  # the same bytes, accepted this time
+    assert vpcp.outbox()[0]["state"] == "sent" and len(fake_hub.accepted()) == 1
