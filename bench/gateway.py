@@ -39,7 +39,7 @@ def package(n: int) -> bytes:
     meta = {
         "from": {"organ_id": SENDER, "organ_name": "Văn phòng Chính phủ"},
         "to": [{"organ_id": RECEIVER, "organ_name": "UBND tỉnh Nghệ An"}],
-        "code": {"code_number": str(n), "code_notation": "VPCP-KSTT"},
+        "code": {"code_number": f"{n:02d}", "code_notation": "VPCP-KSTT"},  # 01…09 (Decree 30)
         "promulgation_info": {"place": "Hà Nội", "promulgation_date": "2026/11/20"},
         "document_type": {"type": "1", "type_name": "Công văn"},
         "subject": f"V/v đo hiệu năng {n}",

@@ -8,8 +8,9 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from lienthong.gateway.service import Gateway
 from lienthong.hub import directory
 from lienthong.hub.service import Hub
 from tests.gateway.conftest import Clock
+from tests.gateway.fakehub import FakeHub
 from tests.hub.conftest import Server, document
 
 
@@ -52,32 +54,39 @@ def _run_outbox(config: Path, fault: str | None) -> subprocess.CompletedProcess[
 
 
 def test_kill_9_between_hub_accepted_and_outbox_marked_sent(hub: Hub, tmp_path: Path) -> None:
+    """SIGKILL of the sending gateway mid-send: nothing lost, nothing delivered twice."""
     with hub.write() as s:
         token = directory.issue_token(s, "vpcp.sys", datetime.now(UTC), "crash test")
     with Server(_app(hub)) as server:
         config = _config_file(tmp_path / "gw", server.url, token)
         gateway = Gateway(GatewayConfig.load(config))
-        queued = gateway.submit(document(recipients=("000.00.00.H41",)), approve_as="Văn thư A")
+        queued = [
+            gateway.submit(
+                document(recipients=("000.00.00.H41",), number=str(800 + n)), approve_as="Văn thư A"
+            )
+            for n in range(3)
+        ]
         gateway.close()
         crashed = _run_outbox(config, "after-send")
         assert crashed.returncode == -signal.SIGKILL  # killed with the hub's answer in hand
         nghean = hub.system("nghean.sys")
         assert nghean is not None
-        assert hub.count_pending(nghean) == 1  # the hub has it
+        assert hub.count_pending(nghean) == 1  # the hub has the first
         gateway = Gateway(GatewayConfig.load(config))
-        assert gateway.outbox()[0]["state"] == "queued"  # the gateway never recorded it as sent
+        assert [o["state"] for o in gateway.outbox()] == ["queued"] * 3  # none recorded as sent
         gateway.close()
-        restarted = _run_outbox(config, None)  # the restart takes the entry up again
+        restarted = _run_outbox(config, None)  # the restart takes the entries up again
         assert restarted.returncode == 0, restarted.stderr
         gateway = Gateway(GatewayConfig.load(config))
-        [row] = gateway.outbox()
-        assert row["state"] == "sent" and row["local_id"] == queued.local_id
+        rows = gateway.outbox()
+        assert [o["state"] for o in rows] == ["sent"] * 3
+        assert [o["local_id"] for o in rows] == [q.local_id for q in queued]
         gateway.close()
-    assert hub.count_pending(nghean) == 1  # delivered once, not twice
+    assert hub.count_pending(nghean) == 3  # each delivered once, not twice
     with hub.read() as s:
         from sqlalchemy import text
 
-        assert s.execute(text("SELECT count(*) FROM packages")).scalar_one() == 1
+        assert s.execute(text("SELECT count(*) FROM packages")).scalar_one() == 3
 
 
 def _app(hub: Hub) -> object:
@@ -133,3 +142,45 @@ def test_warnings_are_emailed_to_the_clerks_at_once(
     assert "000.00.00.H99" in text and "Nơi nhận không tồn tại" in text
     vpcp.evaluate_warnings()
     assert len(inbox.messages) == 1  # told once, not at every round
+
+
+# --- observation 6: warning e-mails are marked notified only once the SMTP server took them ---------------
+
+
+def test_warning_emails_survive_an_smtp_outage_and_arrive_exactly_once(
+    local_gateway: Callable[..., Gateway], fake_hub: FakeHub
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    clock = Clock()
+    vpcp = local_gateway(
+        "000.00.00.G22",
+        clock,
+        clerk_emails=("vanthu@vpcp.test",),
+        smtp=SmtpSettings(host="127.0.0.1", port=port, sender="lienthong@vpcp.test", timeout=5),
+        mail_backoff_seconds=60.0,
+    )
+    fake_hub.refuse_next += [("HUB.MALFORMED", "thiếu chữ ký"), ("HUB.MALFORMED", "sai định dạng")]
+    for n in range(2):
+        vpcp.submit(document(recipients=("000.00.00.H41",), number=str(600 + n)), approve_as="Văn thư A")
+    vpcp.process_outbox()  # both refused: two warnings, and the SMTP server is down
+    warnings = vpcp.warnings()
+    assert len(warnings) == 2 and all(w["notified_at"] is None for w in warnings)  # not lost as "sent"
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        vpcp.process_outbox()
+        assert inbox.messages == []  # not due yet: the retry waits (with jitter) for its turn
+        clock.now += timedelta(minutes=2)
+        vpcp.process_outbox()
+        vpcp.evaluate_warnings()
+        clock.now += timedelta(minutes=10)
+        vpcp.process_outbox()
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 2  # each warning once
+    subjects = sorted(str(make_header(decode_header(str(m["Subject"])))) for m in inbox.messages)
+    assert all("Gửi lỗi" in s for s in subjects)
+    assert all(w["notified_at"] is not None for w in vpcp.warnings())

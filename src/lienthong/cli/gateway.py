@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,11 @@ def _gateway(config: Path) -> Iterator[Gateway]:
         raise typer.Exit(1) from None
     finally:
         gateway.close()
+
+
+def _console() -> Console:
+    """The terminal's width, or 160 columns into a pipe or a log (local ids are 36 characters)."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def _json(data: Any) -> None:
@@ -128,7 +134,7 @@ def send(
         row = gateway.submit(data)
         for item in gateway.checklist(row.local_id):
             mark = "[green]✓[/]" if item.ok else "[red]✗[/]"
-            Console().print(f"{mark} {item.code} {item.path} — {item.message_vi}", highlight=False)
+            _console().print(f"{mark} {item.code} {item.path} — {item.message_vi}", highlight=False)
         gateway.approve(row.local_id, clerk, override=override)
         typer.echo(f"{row.local_id}: đã xếp hàng gửi / queued")
 
@@ -169,7 +175,7 @@ def show(incoming_id: int, config: ConfigOpt, as_json: JsonOpt = False) -> None:
     if as_json:
         _json(data)
         return
-    view.show_document(Console(), data)
+    view.show_document(_console(), data)
 
 
 @app.command("fetch")
@@ -195,7 +201,7 @@ def fetch(
         _json(written)
         return
     for w in written:
-        typer.echo(f"{w['path']}  {view.size(w['size'])}")
+        typer.echo(f"{w['path']}  {view.human_size(w['size'])}")
 
 
 @app.command("outbox")
@@ -211,7 +217,7 @@ def outbox(
     if as_json:
         _json(data)
         return
-    Console().print(view.outbox_table(data))
+    _console().print(view.outbox_table(data))
 
 
 @app.command("inbox")
@@ -227,7 +233,7 @@ def inbox(
     if as_json:
         _json(data)
         return
-    Console().print(view.inbox_table(data))
+    _console().print(view.inbox_table(data))
 
 
 @app.command("warnings")
@@ -261,6 +267,7 @@ def track(local_id: str, config: ConfigOpt, as_json: JsonOpt = False) -> None:
         typer.echo(f"  {view.agency(r['recipient'], r['name'])}: {r['label_vi']}  {history}")
 
 
+@app.command("status", hidden=True)
 @app.command("health")
 def health(
     config: ConfigOpt,
@@ -280,7 +287,8 @@ def health(
     if as_json:
         _json(report)
     else:
-        render_status(Console(), report, title=f"Lienthong gateway {gateway.config.agency_code}", peer="peer")
+        title = f"Lienthong gateway {gateway.config.agency_code}"
+        render_status(_console(), report, title=title, peer="peer")
         hub = report["readiness"]["checks"]["hub"]
         if hub["status"] != "ok":
             typer.echo(f"Trục / hub: {hub['reason']} — {hub['detail']}", err=True)

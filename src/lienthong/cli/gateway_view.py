@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from lienthong.codes.calendar import VIETNAM
+from lienthong.display import human_size, vietnam_time
+
+__all__ = ["human_size", "inbox_table", "local", "outbox_table", "show_document"]
 
 
 def local(iso: str | None) -> str:
-    """An ISO time as Hà Nội local time, to the second."""
-    if not iso:
-        return ""
-    return datetime.fromisoformat(iso).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M:%S")
-
-
-def size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+    """An ISO time as Hà Nội local time, to the second (empty when there is none)."""
+    return vietnam_time(iso) if iso else ""
 
 
 def agency(code: str | None, name: str | None) -> str:

@@ -1,4 +1,4 @@
-"""The Rich status screen of ``lienthong hub status`` (and later ``gateway status``) from a status report."""
+"""The Rich status screen of ``lienthong hub status`` (and ``gateway health``) from a status report."""
 
 from __future__ import annotations
 

@@ -33,6 +33,7 @@ class GatewayConfig:
     database: str = ""
     hub: HubLink = field(default_factory=HubLink)
     deliver_until_hours: float = 24.0  # temporary failures are retried this long, then Gửi lỗi
+    max_attempts: int | None = None  # optionally, also at most this many tries (None: the deadline alone)
     warn_after_minutes: float = 15.0  # still not at the hub after this: the "chưa gửi được lên Trục" warning
     backoff_seconds: float = 2.0
     backoff_max_seconds: float = 600.0

@@ -41,6 +41,7 @@ class Outbox:
             base_seconds=cfg.backoff_seconds,
             cap_seconds=cfg.backoff_max_seconds,
             deadline=timedelta(hours=cfg.deliver_until_hours),
+            max_attempts=cfg.max_attempts,
         )
         self.on_retry: Callable[[str], None] = lambda _code: None  # monitoring: retries by reason
 
@@ -106,7 +107,8 @@ class Outbox:
             row.last_error_code, row.last_error_text = code, text
             started = as_utc(row.queued_at or row.created_at)
             if not QUEUE.failed(row, now, self.policy, started=started, permanent=False):
-                detail = GP.DEADLINE_PASSED(hours=f"{cfg.deliver_until_hours:g}", detail=f"{code}: {text}")
+                hours = (now - started).total_seconds() / 3600
+                detail = GP.DEADLINE_PASSED(hours=f"{hours:.1f}", detail=f"{code}: {text}")
                 self._failed(s, row, detail.code, detail.message_vi + " / " + detail.message_en, now)
                 return
             waited = (now - started).total_seconds() / 60

@@ -134,7 +134,8 @@ class Views:
     def package(self, incoming_id: int) -> FileOut:
         with self.core.sessions() as s:
             row = self.core.incoming(s, incoming_id)
-            name = safe_name(f"{row.notation or row.hub_delivery_id}.edxml", f"van-ban-{row.id}.edxml")
+            written = (row.notation or row.hub_delivery_id).replace("/", "-")  # 807/VPCP → 807-VPCP
+            name = safe_name(f"{written}.edxml", f"van-ban-{row.id}.edxml")
             return FileOut(name, "application/xml", self.core.read_blob(row.blob_path))
 
     def attachment(self, incoming_id: int, number: int) -> FileOut:
