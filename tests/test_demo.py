@@ -64,5 +64,7 @@ def test_the_exchange_runs_a_hub_and_three_gateways_as_processes(
     out = capsys.readouterr().out
     assert "01 → 03 → 06" in out and "01 → 02" in out
     assert "Chưa đến nơi nhận" in out and "Bị trả lại" in out
-    assert "verification findings at the province on arrival: 0" in out  # signatures verified clean
+    # Signatures verify clean; the two findings are warnings: certificates carry no agency code and
+    # the gateway has no agency directory yet, so the package's and the PDF's seal stay unidentified.
+    assert "verification findings at the province on arrival: 2" in out
     assert '"ok": true' in out

@@ -48,10 +48,12 @@ def test_person_then_agency_signature_is_valid_and_reports_who_when_how(
     assert person.signer is not None and agency.signer is not None
     assert (person.signer.kind, person.signer.name) == ("person", AN)
     assert person.signer.organisation == "Văn phòng Chính phủ"
-    assert person.signer.title == "Chủ nhiệm Văn phòng Chính phủ"
+    assert person.signer.emails == ("nguyenvanan@chinhphu.vn",)
+    assert person.signer.policies == ("2.16.704.1.1.1.1.1",)
     assert person.signer.serial == f"{kit.person().cert.serial_number:X}"
-    assert "Lienthong Demo Issuing CA" in person.signer.issuer
-    assert (agency.signer.kind, agency.signer.agency_code) == ("agency", "000.00.00.G22")
+    assert "CA phục vụ các cơ quan Nhà nước G2" in person.signer.issuer
+    assert (agency.signer.kind, agency.signer.name) == ("agency", "VĂN PHÒNG CHÍNH PHỦ")
+    assert agency.agency is not None and agency.agency.proven and agency.agency.code == "000.00.00.G22"
     assert person.level == agency.level == "PAdES-B-B"
     assert person.claimed_time is not None and person.timestamp_time is None
     # The agency's signature came later, as an incremental update: the person's stays valid.

@@ -25,6 +25,7 @@ app = typer.Typer(help="Sign PDF documents (PAdES) and edXML packages (XML-DSig)
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 TRUST_ENV = "LIENTHONG_TRUST_DIR"
+DIRECTORY_ENV = "LIENTHONG_AGENCY_DIRECTORY"
 _STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
@@ -156,8 +157,17 @@ def verify(
     allow_fetching: bool = typer.Option(
         False, "--allow-fetching", help="Let validation fetch CRLs/OCSP/certificates from the network."
     ),
+    revocation: Path | None = typer.Option(
+        None, "--revocation", help="A folder of CRLs (*.crl) and OCSP responses (*.ocsp) kept current."
+    ),
+    directory: Path | None = typer.Option(
+        None,
+        "--directory",
+        help=f"Agency directory (JSON/TOML) to match certificates to agencies; default ${DIRECTORY_ENV}.",
+    ),
 ) -> None:
     """Verify signatures. Exit 0 if all are valid, 1 if some are invalid, 2 if something is unreadable."""
+    from lienthong.signing.agencies import load_directory
     from lienthong.signing.trust import load_trust_store
     from lienthong.signing.verify import Verifier
 
@@ -165,11 +175,13 @@ def verify(
     if folder is None:
         typer.echo(f"error: give --trust DIR or set {TRUST_ENV}", err=True)
         raise typer.Exit(EXIT_UNREADABLE)
+    agencies_file = directory or (Path(os.environ[DIRECTORY_ENV]) if os.environ.get(DIRECTORY_ENV) else None)
     try:
-        store = load_trust_store(folder, allow_fetching=allow_fetching)
+        store = load_trust_store(folder, allow_fetching=allow_fetching, revocation=revocation)
+        agencies = load_directory(agencies_file) if agencies_file is not None else None
     except SigningError as exc:
         raise _fail(exc) from None
-    verifier = Verifier(store)
+    verifier = Verifier(store, directory=agencies)
     reports = [verifier.verify_file(path) for path in files]
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
@@ -195,10 +207,15 @@ def _print(console: Console, report: FileReport, indent: str = "") -> None:
         console.print(f"{indent}  [{style}]{sig.reason}[/] {sig.kind} {sig.location} [dim]{level}[/]")
         who = sig.signer
         if who is not None:
-            names = " — ".join(x for x in (who.name, who.title, who.organisation) if x)
-            code = f" [{who.agency_code}]" if who.agency_code else ""
-            console.print(f"{indent}    {who.kind}: {names}{code}")
+            names = " — ".join(x for x in (who.name, who.title, *who.units, who.organisation) if x)
+            console.print(f"{indent}    {sig.signer_kind}: {names}")
+            if who.emails or who.policies:
+                console.print(
+                    f"{indent}    [dim]{', '.join(who.emails)} · policies {', '.join(who.policies) or '-'}[/]"
+                )
             console.print(f"{indent}    [dim]serial {who.serial} · issuer {who.issuer}[/]")
+        if sig.agency is not None:
+            console.print(f"{indent}    cơ quan / agency: {sig.agency.describe()}")
         if sig.claimed_time or sig.timestamp_time:
             claimed = _when(sig.claimed_time)
             stamped = _when(sig.timestamp_time)

@@ -43,6 +43,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from lienthong.codes.dates import VIETNAM
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
+from lienthong.signing.agencies import AgencyDirectory
 from lienthong.signing.blocking import call_blocking
 from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
@@ -296,9 +297,12 @@ for _name in ("pyhanko.sign.validation", "pyhanko.sign.diff_analysis", "pyhanko_
 class PdfVerifier:
     """Verifies every signature of a PDF against a trust store, offline, at the clock's time."""
 
-    def __init__(self, trust: TrustSource, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, trust: TrustSource, *, clock: Clock = utc_now, directory: AgencyDirectory | None = None
+    ) -> None:
         self.trust = trust
         self.clock = clock
+        self.directory = directory
 
     def verify(self, source: Source, *, name: str = "") -> FileReport:
         label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "")
@@ -341,10 +345,11 @@ class PdfVerifier:
             return SignatureReport("pades", str(sig.field_name), signer, verdict(problems), tuple(problems))
         problems = _problems(status, where, moment)
         ts = status.timestamp_validity
+        signer = SignerIdentity.of(_crypto_cert(status.signing_cert)) if signer is None else signer
         return SignatureReport(
             kind="pades",
             location=str(sig.field_name),
-            signer=SignerIdentity.of(_crypto_cert(status.signing_cert)) if signer is None else signer,
+            signer=signer,
             reason=verdict(problems),
             problems=tuple(problems),
             claimed_time=status.signer_reported_dt,
@@ -353,6 +358,7 @@ class PdfVerifier:
             algorithm=f"{status.md_algorithm}",
             coverage=status.coverage.name.lower() if status.coverage else None,
             file=label,
+            agency=self.directory.match(signer) if self.directory is not None else None,
         )
 
     def _validate(

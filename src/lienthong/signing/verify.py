@@ -26,6 +26,7 @@ from lienthong.edxml import (
 from lienthong.edxml.blob import Base64Error, iter_head, read_bytes
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
+from lienthong.signing.agencies import AgencyDirectory, sender_problems
 from lienthong.signing.pdf import PdfVerifier
 from lienthong.signing.pki import Clock, utc_now
 from lienthong.signing.report import FileReport, SignatureReport
@@ -41,14 +42,24 @@ class Verifier:
     """One trust store, one clock: verifies PDFs and packages and says which rule each finding breaks."""
 
     def __init__(
-        self, trust: TrustSource, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
+        self,
+        trust: TrustSource,
+        *,
+        clock: Clock = utc_now,
+        limits: ParseLimits = DEFAULT_LIMITS,
+        directory: AgencyDirectory | None = None,
     ) -> None:
+        """``directory``: the agencies certificates are matched to (none: agency signatures are
+        reported as unidentified, never assumed to be the sender's)."""
         self.trust = trust
+        self.directory = directory
         # Attachment text spills to temporary files early: verification needs the header and,
         # one at a time, the PDFs, while signxml holds several copies of the whole package.
         self.limits = dataclasses.replace(limits, spool_in_memory=min(limits.spool_in_memory, _SPOOL))
-        self.pdf = PdfVerifier(trust, clock=clock)
-        self.package_signature = PackageSignatureVerifier(trust, clock=clock, limits=limits)
+        self.pdf = PdfVerifier(trust, clock=clock, directory=directory)
+        self.package_signature = PackageSignatureVerifier(
+            trust, clock=clock, limits=limits, directory=directory
+        )
 
     def verify_file(self, path: str | os.PathLike[str]) -> FileReport:
         """A PDF or an edXML package, told apart by its first bytes."""
@@ -139,9 +150,7 @@ def cross_check(
             detail = "an attached document must carry the agency's signature"
             found.append(P.NOT_SIGNED_AS_REQUIRED(doc.file, name=doc.file, detail=detail))
         for sig in agencies:
-            code = sig.signer.agency_code if sig.signer else None
-            if sender and code and code != sender:
-                found.append(P.AGENCY_MISMATCH(f"{doc.file}#{sig.location}", found=code, expected=sender))
+            found.extend(sender_problems(sig.agency, sender, f"{doc.file}#{sig.location}"))
     any_valid = signature.valid or any(s.valid for d in documents for s in d.signatures)
     if not any_valid:
         detail = "neither the package nor any of its documents has a valid signature"

@@ -54,6 +54,7 @@ from lienthong.edxml.writer import DECLARATION
 from lienthong.edxml.xmltools import NS, local_name
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
+from lienthong.signing.agencies import AgencyDirectory, sender_problems
 from lienthong.signing.blocking import call_blocking
 from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
@@ -120,7 +121,14 @@ class PackageSignSpec:
 class PackageSigner:
     """Signs edXML packages with an enveloped XML-DSig in ``edXMLHeader`` (where the standard puts it)."""
 
-    def __init__(self, credential: Credential, spec: PackageSignSpec = PackageSignSpec()) -> None:
+    def __init__(
+        self,
+        credential: Credential,
+        spec: PackageSignSpec = PackageSignSpec(),
+        *,
+        directory: AgencyDirectory | None = None,
+    ) -> None:
+        """``directory`` lets the signer refuse a certificate proven to be another agency's."""
         if spec.algorithm in ALGORITHMS:
             method, digest = ALGORITHMS[spec.algorithm]
         elif spec.algorithm in LEGACY_ALGORITHMS:
@@ -130,6 +138,7 @@ class PackageSigner:
             raise SigningError(P.SIGNING_FAILED("", detail=f"unknown algorithm {spec.algorithm} ({known})"))
         self.credential = credential
         self.spec = spec
+        self.directory = directory
         self._method, self._digest = method, digest
 
     def sign(self, package: bytes | Message) -> bytes:
@@ -163,10 +172,14 @@ class PackageSigner:
 
     def _check_sender(self, header: etree._Element) -> None:
         """Refuse to make a package every receiver would reject with SIG.AGENCY_MISMATCH."""
-        code = SignerIdentity.of(self.credential.cert).agency_code
-        sender = header.findtext(f"{{{NS}}}MessageHeader/{{{NS}}}From/{{{NS}}}OrganId")
-        if code and sender and sender.strip() != code:
-            problem = P.AGENCY_MISMATCH(SIGNATURE_PATH, found=code, expected=sender.strip())
+        if self.directory is None:
+            return  # certificates carry no agency code: only the directory can tell
+        match = self.directory.match(SignerIdentity.of(self.credential.cert))
+        sender = (header.findtext(f"{{{NS}}}MessageHeader/{{{NS}}}From/{{{NS}}}OrganId") or "").strip()
+        if match.proven and sender and match.code != sender:
+            problem = P.AGENCY_MISMATCH(
+                SIGNATURE_PATH, found=f"{match.code} ({match.method.value})", expected=sender
+            )
             raise SigningError(problem)
 
 
@@ -189,11 +202,17 @@ class PackageSignatureVerifier:
     """Verifies the XML-DSig of one package against a trust store, at the clock's time."""
 
     def __init__(
-        self, trust: TrustSource, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
+        self,
+        trust: TrustSource,
+        *,
+        clock: Clock = utc_now,
+        limits: ParseLimits = DEFAULT_LIMITS,
+        directory: AgencyDirectory | None = None,
     ) -> None:
         self.trust = trust
         self.clock = clock
         self.limits = limits
+        self.directory = directory
 
     def verify(self, source: Source, message: Message) -> SignatureReport:
         """The report on ``message``'s Signature; ``source`` is the package it was parsed from."""
@@ -235,7 +254,8 @@ class PackageSignatureVerifier:
         trust = self._check_trust(leaf, [c for c in certs if c is not leaf], moment, where)
         if trust is not None:
             found.append(trust)
-        found.extend(agency_problems(identity, message, where))
+        match = self.directory.match(identity) if self.directory is not None else None
+        found.extend(sender_problems(match, _sender(message), where))
         return SignatureReport(
             "xmldsig",
             where,
@@ -244,6 +264,7 @@ class PackageSignatureVerifier:
             tuple(found),
             level="XML-DSig enveloped",
             algorithm=algorithm,
+            agency=match,
         )
 
     def _check_integrity(self, source: Source, leaf: x509.Certificate, moment: datetime) -> Problem | None:
@@ -304,15 +325,10 @@ class PackageSignatureVerifier:
         return None
 
 
-def agency_problems(identity: SignerIdentity, message: Message, where: str) -> list[Problem]:
-    """Whether the package's signer is the sending agency (its code in the certificate)."""
+def _sender(message: Message) -> str | None:
     header = message.header
     sender = header.from_.organ_id if header is not None and header.from_ is not None else None
-    if identity.agency_code is None:
-        return [P.SIGNER_UNIDENTIFIED(where)]
-    if sender and identity.agency_code != sender.strip():
-        return [P.AGENCY_MISMATCH(where, found=identity.agency_code, expected=sender.strip())]
-    return []
+    return sender.strip() if sender else None
 
 
 def placeholder_reason(fragment: XmlFragment) -> str | None:
