@@ -157,10 +157,27 @@ def test_not_a_pdf_or_truncated_is_unreadable(kit: SigningKit, signed_document: 
     assert kit.verifier.pdf.verify(signed_document[:-200]).reason == P.UNREADABLE.code
 
 
-def test_clock_decides_the_validation_time(kit: SigningKit, signed_document: bytes) -> None:
-    # Three years on, a B-B signature (no proof of time) can no longer be shown valid.
+def test_expired_since_signing_without_timestamp_is_judged_at_the_claimed_time(
+    kit: SigningKit, signed_document: bytes
+) -> None:
+    # Three years on, a B-B signature (no proof of time): valid when signed by the signer's own
+    # claim, expired since, and the verdict says exactly that (a warning, not a proof).
     future = PdfVerifier(kit.trust, clock=lambda: utc_now() + timedelta(days=3 * 365))
-    assert {s.reason for s in future.verify(signed_document).signatures} == {P.EXPIRED.code}
+    signatures = future.verify(signed_document).signatures
+    assert all(s.valid and s.signing_time_source == "claimed" for s in signatures)
+    for sig in signatures:
+        (problem,) = sig.problems
+        assert problem.code == P.EXPIRED_SINCE.code and problem.message_en.endswith("no timestamp")
+        assert problem.message_vi.startswith("Chứng thư còn hiệu lực khi ký")
+    stamped = kit.signer(kit.person(), timestamp=True).sign(sample_pdf())
+    (proven,) = future.verify(stamped).signatures
+    assert proven.valid and proven.problems == () and proven.signing_time_source == "timestamp"
+
+
+def test_revoked_signer_without_timestamp_stays_revoked_after_expiry(kit: SigningKit) -> None:
+    signed = kit.signer(kit.pki.revoked).sign(sample_pdf())
+    future = PdfVerifier(kit.trust, clock=lambda: utc_now() + timedelta(days=3 * 365))
+    assert [s.reason for s in future.verify(signed).signatures] == [P.REVOKED.code]
 
 
 def test_stale_crl_leaves_revocation_unknown(kit: SigningKit, signed_document: bytes) -> None:

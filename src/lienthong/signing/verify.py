@@ -1,4 +1,4 @@
-"""Verifying a whole file: a signed PDF, or an edXML package with its signature, PDFs and cross-checks.
+"""Verifying a whole file: a signed PDF, any signed XML, or an edXML package with its PDFs and cross-checks.
 
 The cross-checks are Decree 30's rules read against the package metadata: the main document (the
 first PDF) carries the signer's personal signature and the agency's signature, every other PDF
@@ -32,9 +32,11 @@ from lienthong.signing.pki import Clock, utc_now
 from lienthong.signing.report import FileReport, SignatureReport
 from lienthong.signing.trust import TrustSource
 from lienthong.signing.xmldsig import PackageSignatureVerifier
+from lienthong.signing.xmlverify import XmlDocumentVerifier
 
 Source = bytes | str | os.PathLike[str]
 _PDF_MAGIC = b"%PDF-"
+_EDXML_NS = b"QCVN_102_2016"  # the edXML namespace, in the root element's declarations
 _SPOOL = 4 << 20
 
 
@@ -57,6 +59,7 @@ class Verifier:
         # one at a time, the PDFs, while signxml holds several copies of the whole package.
         self.limits = dataclasses.replace(limits, spool_in_memory=min(limits.spool_in_memory, _SPOOL))
         self.pdf = PdfVerifier(trust, clock=clock, directory=directory)
+        self.xml = XmlDocumentVerifier(trust, clock=clock, directory=directory)
         self.package_signature = PackageSignatureVerifier(
             trust, clock=clock, limits=limits, directory=directory
         )
@@ -71,6 +74,9 @@ class Verifier:
             return FileReport(str(path), "?", problems=(problem,))
         if _PDF_MAGIC in head:
             return self.pdf.verify(path, name=str(path))
+        if _EDXML_NS not in head:
+            # Any other XML (a tax or customs notice): every XML-DSig in it, no Decree 30 rules.
+            return self.xml.verify(path, name=str(path))
         return self.verify_package(path, name=str(path))
 
     def verify_package(self, source: Source | IO[bytes], *, name: str = "") -> FileReport:
