@@ -103,6 +103,13 @@ def local_timestamper(tsa: Credential) -> TimeStamper:
     )
 
 
+def http_timestamper(url: str, *, timeout: float = 10) -> TimeStamper:
+    """An RFC 3161 time-stamping service over HTTP (the Government CA's TSA for its signers)."""
+    from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
+
+    return HTTPTimeStamper(url, timeout=timeout)
+
+
 class DocumentSigner:
     """Signs PDFs with one key: a ``Credential`` (converted once and reused: pyHanko would re-parse
     it on every call) or any pyHanko ``Signer``, such as a PKCS#11 token's."""
@@ -194,6 +201,9 @@ class DocumentSigner:
                 output=out,
                 bytes_reserved=self._reserved(),
             )
+        except OSError as exc:  # pyHanko's TimestampRequestError: the TSA is down or refused
+            detail = f"the time-stamping service did not answer: {exc}"
+            raise SigningError(P.SIGNING_FAILED("", detail=detail)) from None
         except (PyHankoSigningError, PdfError, ValueError) as exc:
             raise SigningError(P.SIGNING_FAILED("", detail=str(exc))) from None
         return out.getvalue()
@@ -273,6 +283,7 @@ __all__ = [
     "PdfVerifier",
     "Role",
     "StampSpec",
+    "http_timestamper",
     "local_timestamper",
     "vietnam_time",
 ]

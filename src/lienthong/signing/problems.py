@@ -189,6 +189,12 @@ KEY_UNREADABLE = define(
     "Không đọc được khóa hoặc chứng thư ký {file}: {reason}",
     "The signing key or certificate {file} cannot be read: {reason}",
 )
+TOKEN_FAILED = define(
+    "SIG.TOKEN_FAILED",
+    E,
+    "Không dùng được thiết bị ký số (token/HSM qua PKCS#11): {detail}",
+    "The signing token (PKCS#11) cannot be used: {detail}",
+)
 SIGNING_FAILED = define(
     "SIG.SIGNING_FAILED",
     E,
