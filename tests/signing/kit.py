@@ -96,4 +96,6 @@ def package(
     }
     if signer_name is not None:
         meta["signer_info"] = {"position": "Chủ nhiệm", "full_name": signer_name}
-    return build_document(meta, [attachment_from_bytes(name, data) for name, data in documents])
+    kinds = {True: "application/xml", False: "application/pdf"}
+    files = [attachment_from_bytes(name, data, kinds[name.endswith(".xml")]) for name, data in documents]
+    return build_document(meta, files)

@@ -282,3 +282,18 @@ def test_damaged_pdfs_are_verdicts_not_crashes(kit: SigningKit, signed_document:
     ):
         report = kit.verifier.pdf.verify(damaged)
         assert not report.valid
+
+
+def test_sha1_pdf_signature_made_today_is_flagged_weak(kit: SigningKit) -> None:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    meta = signers.PdfSignatureMetadata(
+        field_name="old-tool", md_algorithm="sha1", subfilter=fields.SigSeedSubFilter.PADES
+    )
+    out = io.BytesIO()
+    writer = IncrementalPdfFileWriter(io.BytesIO(sample_pdf()))
+    signers.PdfSigner(meta, signer=kit.signer(kit.person())._signer).sign_pdf(writer, output=out)
+    (sig,) = kit.verifier.pdf.verify(out.getvalue()).signatures
+    assert sig.reason == P.WEAK_ALGORITHM.code and sig.algorithm == "sha1"
+    assert "sha1" in sig.problems[0].message_en

@@ -9,13 +9,14 @@ import pytest
 from typer.testing import CliRunner
 
 from lienthong.cli.main import app
+from lienthong.edxml import to_bytes
 from lienthong.signing import problems as P
 from lienthong.signing.credentials import Credential
 from lienthong.signing.errors import SigningError
 from lienthong.signing.report import FileReport
 from lienthong.signing.xmlsign import sign_xml
 from lienthong.signing.xmlverify import XmlDocumentVerifier
-from tests.signing.kit import SigningKit
+from tests.signing.kit import SigningKit, package
 
 NOTICE = """<?xml version="1.0" encoding="UTF-8"?>
 <TBao xmlns:x="urn:example:tax">
@@ -136,3 +137,14 @@ def test_lienthong_verify_reports_each_signature(kit: SigningKit, tmp_path: Path
     path.write_bytes(two_signatures(kit).replace(b"1250000", b"9250000"))
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1 and "SIG.MODIFIED" in result.output
+
+
+def test_signed_xml_attachments_of_a_package_are_verified_too(kit: SigningKit) -> None:
+    notice = two_signatures(kit)
+    documents = [("qd.pdf", kit.signed_document()), ("thong-bao.xml", notice), ("ghi-chu.xml", NOTICE)]
+    report = kit.verifier.verify_package(to_bytes(package(documents)))
+    assert [(a.file, a.kind) for a in report.attachments] == [("qd.pdf", "pdf"), ("thong-bao.xml", "xml")]
+    assert report.valid and all(s.valid for s in report.attachments[1].signatures)
+    forged = [documents[0], ("thong-bao.xml", notice.replace(b"1250000", b"1250001"))]
+    bad = kit.verifier.verify_package(to_bytes(package(forged)))
+    assert not bad.valid and bad.reason == P.MODIFIED.code

@@ -581,7 +581,7 @@ def no_state_secret(f: Facts) -> Iterator[Problem]:
 def every_pdf_signed(f: Facts) -> Iterator[Problem]:
     """Every PDF carries a valid signature; attachments after the main document the agency's."""
     assert f.report is not None
-    for index, doc in enumerate(f.report.attachments):
+    for index, doc in enumerate(d for d in f.report.attachments if d.kind == "pdf"):
         valid = [s for s in doc.signatures if s.valid]
         path = f"AttachmentEncoded/Attachment[{doc.file}]"
         if not valid:

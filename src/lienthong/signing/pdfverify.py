@@ -45,6 +45,7 @@ _REVOCATION_UNKNOWN = {
     AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE,
 }
 _PADES_SUBFILTER = "/ETSI.CAdES.detached"
+_WEAK_DIGESTS = frozenset({"sha1", "md5"})
 _EOF_WINDOW = 2048  # the spec (and pyHanko) look for %%EOF in about the last 1024 bytes
 
 # pyHanko logs every failed validation with a traceback; the verdict is in our report instead.
@@ -203,6 +204,10 @@ def _trust_problem(status: PdfSignatureStatus, where: str, moment: datetime) -> 
     cert = status.signing_cert
     validity = cert["tbs_certificate"]["validity"]
     not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    weak = str(status.md_algorithm).lower() in _WEAK_DIGESTS
+    if weak and isinstance(indic, Enum) and "CRYPTO_CONSTRAINTS" in indic.name:
+        # pyHanko refuses SHA-1 in a CMS signature: say why, not merely "untrusted".
+        return P.WEAK_ALGORITHM(where, algorithm=str(status.md_algorithm), severity=P.E)
     if status.revoked or indic in _REVOKED:
         details = status.revocation_details
         when = f"revoked on {details.revocation_date.isoformat()}" if details is not None else "per the CRL"

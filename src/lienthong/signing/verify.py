@@ -16,6 +16,7 @@ from typing import IO
 
 from lienthong.edxml import (
     DEFAULT_LIMITS,
+    XMLDSIG_NS,
     Attachment,
     DocumentMessage,
     Message,
@@ -88,11 +89,25 @@ class Verifier:
         if isinstance(source, io.IOBase):
             source.seek(0)
         signature = self.package_signature.verify(source, message)
-        documents = tuple(self._verify_pdf(att) for att in _pdf_attachments(message))
+        pdfs = _pdf_attachments(message)
+        documents = tuple(self._verify_pdf(att) for att in pdfs)
         problems = cross_check(message, signature, documents)
+        # Signed XML attachments (tax, customs notices) after the PDFs: verified, not cross-checked.
+        others = tuple(r for att in _other_attachments(message, pdfs) if (r := self._verify_xml(att)))
         return FileReport(
-            label, "edxml", signatures=(signature,), problems=tuple(problems), attachments=documents
+            label, "edxml", signatures=(signature,), problems=tuple(problems), attachments=documents + others
         )
+
+    def _verify_xml(self, attachment: Attachment) -> FileReport | None:
+        """The report on a signed XML attachment; None for XML without XML-DSig (nothing to verify)."""
+        name = attachment.attachment_name or attachment.content_id or "?"
+        try:
+            data = read_bytes(attachment.data) if attachment.data is not None else b""
+        except Base64Error:
+            return None  # the codec's checks report undecodable content
+        if XMLDSIG_NS.encode() not in data:
+            return None
+        return self.xml.verify(data, name=name)
 
     def _verify_pdf(self, attachment: Attachment) -> FileReport:
         name = attachment.attachment_name or attachment.content_id or "?"
@@ -121,6 +136,18 @@ def _pdf_attachments(message: Message) -> list[Attachment]:
         except Base64Error:
             looks = False
         if declared or looks:
+            found.append(att)
+    return found
+
+
+def _other_attachments(message: Message, pdfs: list[Attachment]) -> list[Attachment]:
+    """XML attachments (by name or content type) that are not among the PDFs."""
+    if not isinstance(message, DocumentMessage):
+        return []
+    found = []
+    for att in message.attachment_list:
+        name, kind = (att.attachment_name or "").lower(), (att.content_type or "").lower()
+        if all(att is not p for p in pdfs) and (name.endswith(".xml") or "xml" in kind):
             found.append(att)
     return found
 
