@@ -10,7 +10,6 @@ operator can read and a trust store can load. Keys are written unencrypted and e
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from lienthong.signing import profiles as prof
 from lienthong.signing.credentials import Credential, PrivateKey, load_credential, pem
+from lienthong.signing.pki_files import write_pki
 from lienthong.signing.profiles import HolderName, ascii_name, slugify
 
 Clock = Callable[[], datetime]
@@ -371,63 +371,7 @@ def create_demo_pki(
         directory, auth.g2_root, ca, auth.tsa, agency_creds, people_creds, revoked, expired, crls,
         auth.legacy_root, auth.legacy_cas, tuple(specs.values()),
     )  # fmt: skip
-    _write(pki)
+    write_pki(
+        pki, revoked_stem=f"{REVOKED_PERSON.slug}.revoked", expired_stem=f"{EXPIRED_PERSON.slug}.expired"
+    )
     return pki
-
-
-def _write(pki: DemoPki) -> None:
-    directory = pki.directory
-    trust = directory / "trust"
-    (trust / "crls").mkdir(parents=True, exist_ok=True)
-    der = serialization.Encoding.DER
-    # Roots and sub-CAs side by side, as operators receive them: G2 in PEM, the old ones in DER.
-    (trust / "g2-root.pem").write_bytes(pem(pki.root.cert))
-    (trust / "g2-state-ca.pem").write_bytes(pem(pki.issuing_ca.cert))
-    if pki.legacy_root is not None:
-        (trust / "legacy-root.cer").write_bytes(pki.legacy_root.cert.public_bytes(der))
-    for ca in pki.legacy_cas:
-        (trust / f"{slugify(ca.name)}.cer").write_bytes(ca.cert.public_bytes(der))
-    for crl in pki.crls:
-        name = crl.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-        (trust / "crls" / f"{slugify(str(name))}.crl").write_bytes(crl.public_bytes(der))
-    pki.root.save(directory / "ca", "g2-root")
-    pki.issuing_ca.save(directory / "ca", "g2-state-ca")
-    pki.tsa.save(directory / "tsa", "tsa")
-    for code, cred in pki.agencies.items():
-        cred.save(directory / "agencies", code)
-    for slug, cred in pki.people.items():
-        cred.save(directory / "people", slug)
-    pki.revoked.save(directory / "people", f"{REVOKED_PERSON.slug}.revoked")
-    pki.expired.save(directory / "people", f"{EXPIRED_PERSON.slug}.expired")
-    _write_listings(pki)
-
-
-def _write_listings(pki: DemoPki) -> None:
-    directory = pki.directory
-    listing = {
-        "warning": "Demo PKI: never use these keys for real documents.",
-        "trust": "trust",
-        "agencies": {
-            code: {"name": cred.name, "key": f"agencies/{code}.key.pem", "cert": f"agencies/{code}.cert.pem"}
-            for code, cred in pki.agencies.items()
-        },
-        "people": {
-            slug: {"name": cred.name, "key": f"people/{slug}.key.pem", "cert": f"people/{slug}.cert.pem"}
-            for slug, cred in pki.people.items()
-        },
-        "revoked": f"people/{REVOKED_PERSON.slug}.revoked.cert.pem",
-        "expired": f"people/{EXPIRED_PERSON.slug}.expired.cert.pem",
-    }
-    (directory / "pki.json").write_text(json.dumps(listing, ensure_ascii=False, indent=2), encoding="utf-8")
-    sha256 = hashes.SHA256()
-    agencies = [
-        {
-            "code": spec.code,
-            "name": spec.name,
-            "domains": [spec.mail_domain],
-            "certificates": [pki.agencies[spec.code].cert.fingerprint(sha256).hex()],
-        }
-        for spec in pki.agency_specs
-    ]
-    text = json.dumps({"agencies": agencies, "mappings": []}, ensure_ascii=False, indent=2)
-    (directory / "directory.json").write_text(text, encoding="utf-8")

@@ -23,7 +23,7 @@ from typing import IO, Any
 from cryptography import x509
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
+from signxml.exceptions import SignXMLException
 from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
@@ -54,6 +54,7 @@ from lienthong.signing.xmlparts import (
     certificates_of,
     is_weak,
     leaf_of,
+    run_signxml,
     signed_signing_time,
 )
 
@@ -278,14 +279,13 @@ class PackageSignatureVerifier:
             expect_references=1,
             verification_time=inside,
         )
-        try:
-            result = XMLVerifier().verify(data, x509_cert=leaf, parser=_huge_parser(), expect_config=config)
-        except InvalidDigest:
-            return P.MODIFIED(where, detail="the package changed after it was signed (digest mismatch)")
-        except (SignXMLException, InvalidInput, etree.XMLSyntaxError, ValueError) as exc:
-            return P.INVALID(where, detail=str(exc) or type(exc).__name__)
-        except Exception as exc:  # a malformed Signature must be a verdict, never a crash
-            return P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")
+        result, problem = run_signxml(
+            lambda: XMLVerifier().verify(data, x509_cert=leaf, parser=_huge_parser(), expect_config=config),
+            where,
+            "the package changed after it was signed (digest mismatch)",
+        )
+        if problem is not None:
+            return problem
         signed = result.signed_xml  # type: ignore[union-attr]
         # Only a signature over the whole package (Reference URI="") vouches for its header.
         if signed is None or signed.tag != f"{{{NS}}}edXML":

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from cryptography import x509
 from lxml import etree
 from signxml.algorithms import SignatureMethod
+from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
 
 from lienthong.codes.dates import VIETNAM
 from lienthong.edxml import XMLDSIG_NS
+from lienthong.problems import Problem
+from lienthong.signing import problems as P
+
+T = TypeVar("T")
 
 DS = f"{{{XMLDSIG_NS}}}"
 # Public-key methods only: an HMAC "signature" proves nothing about a certificate holder.
@@ -64,3 +71,16 @@ def _parse_time(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=VIETNAM)  # local time, as written
+
+
+def run_signxml(verify: Callable[[], T], where: str, modified: str) -> tuple[T | None, Problem | None]:
+    """signxml's verification as a verdict: a digest mismatch is SIG.MODIFIED (``modified`` says
+    what changed), anything else SIG.INVALID; a malformed Signature never escapes as a crash."""
+    try:
+        return verify(), None
+    except InvalidDigest:
+        return None, P.MODIFIED(where, detail=modified)
+    except (SignXMLException, InvalidInput, etree.XMLSyntaxError, ValueError) as exc:
+        return None, P.INVALID(where, detail=str(exc) or type(exc).__name__)
+    except Exception as exc:
+        return None, P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")

@@ -17,7 +17,6 @@ from typing import IO, Any
 from cryptography import x509
 from lxml import etree
 from signxml.algorithms import DigestAlgorithm
-from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from lienthong.problems import Problem
@@ -34,6 +33,7 @@ from lienthong.signing.xmlparts import (
     certificates_of,
     is_weak,
     leaf_of,
+    run_signxml,
     signed_signing_time,
 )
 
@@ -139,19 +139,17 @@ def _integrity(data: bytes, index: int, leaf: x509.Certificate, where: str) -> P
         expect_references=True,
         verification_time=inside,
     )
-    try:
-        # Schema validation off: real notices put an unqualified SigningTime in
-        # SignatureProperty, which the XML-DSig schema's ##other excludes.
-        _NthSignature(index).verify(
+    # Schema validation off: real notices put an unqualified SigningTime in SignatureProperty,
+    # which the XML-DSig schema's ##other excludes.
+    verifier = _NthSignature(index)
+    _, problem = run_signxml(
+        lambda: verifier.verify(
             data, x509_cert=leaf, parser=_parser(), expect_config=config, validate_schema=False
-        )
-    except InvalidDigest:
-        return P.MODIFIED(where, detail="signed content changed after signing (digest mismatch)")
-    except (SignXMLException, InvalidInput, etree.XMLSyntaxError, ValueError) as exc:
-        return P.INVALID(where, detail=str(exc) or type(exc).__name__)
-    except Exception as exc:  # a malformed Signature must be a verdict, never a crash
-        return P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")
-    return None
+        ),
+        where,
+        "signed content changed after signing (digest mismatch)",
+    )
+    return problem
 
 
 def _algorithm(signature: etree._Element, path: str) -> str | None:
