@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from lienthong.signing import problems as P
 from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
-from lienthong.signing.pki import Credential, issue_holder, load_credential, new_root, pem, slugify, utc_now
+from lienthong.signing.pdf import DocumentSigner, PdfVerifier
+from lienthong.signing.pki import (
+    Credential,
+    PersonSpec,
+    issue_holder,
+    issue_person,
+    load_credential,
+    new_root,
+    pem,
+    slugify,
+    utc_now,
+)
 from lienthong.signing.profiles import HolderName
 from lienthong.signing.samples import sample_pdf
 from lienthong.signing.trust import load_trust_store
@@ -190,3 +203,46 @@ def test_pkcs12_credential_with_password(kit: SigningKit, tmp_path: Path) -> Non
     with pytest.raises(SigningError) as caught:
         load_credential(tmp_path / "an.p12", password=b"sai")
     assert caught.value.problem.code == P.KEY_UNREADABLE.code
+
+
+def _ocsp_response(kit: SigningKit, cert: x509.Certificate, status: ocsp.OCSPCertStatus) -> bytes:
+    now = utc_now()
+    ca = kit.pki.issuing_ca
+    revoked_at = now - timedelta(minutes=5) if status is ocsp.OCSPCertStatus.REVOKED else None
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=cert,
+            issuer=ca.cert,
+            algorithm=hashes.SHA256(),
+            cert_status=status,
+            this_update=now - timedelta(minutes=10),
+            next_update=now + timedelta(days=7),
+            revocation_time=revoked_at,
+            revocation_reason=x509.ReasonFlags.key_compromise if revoked_at else None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, ca.cert)
+    )
+    return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def test_revocation_from_an_operator_ocsp_folder(kit: SigningKit, tmp_path: Path) -> None:
+    # A signer the CRL does not list; the OCSP response the operator's scheduled fetch saved does.
+    lost = issue_person(
+        kit.pki.issuing_ca, PersonSpec("Vũ Thị Lan", "Chuyên viên", "000.00.00.G22"), None, utc_now()
+    )
+    signed = DocumentSigner(lost).sign(sample_pdf())
+    assert PdfVerifier(kit.trust).verify(signed).valid
+    folder = tmp_path / "revocation"
+    folder.mkdir()
+    (folder / "lan.ocsp").write_bytes(_ocsp_response(kit, lost.cert, ocsp.OCSPCertStatus.REVOKED))
+    store = load_trust_store(kit.pki.trust_dir, revocation=folder)
+    assert len(store.ocsps) == 1 and "1 OCSP responses" in store.summary
+    assert PdfVerifier(store).verify(signed).reason == P.REVOKED.code
+    (folder / "broken.ocsp").write_bytes(b"not der")
+    with pytest.raises(SigningError) as caught:
+        load_trust_store(kit.pki.trust_dir, revocation=folder)
+    assert caught.value.problem.code == P.TRUST_STORE_UNREADABLE.code
+    with pytest.raises(SigningError) as caught:
+        load_trust_store(kit.pki.trust_dir, revocation=tmp_path / "absent")
+    assert caught.value.problem.code == P.TRUST_STORE_MISSING.code
