@@ -20,11 +20,13 @@ from lienthong.signing.pdf import DocumentSigner, PdfVerifier
 from lienthong.signing.pki import (
     Credential,
     PersonSpec,
+    issue_ca,
     issue_holder,
     issue_person,
     load_credential,
     new_root,
     pem,
+    resigned_with_sha1,
     slugify,
     utc_now,
 )
@@ -246,3 +248,15 @@ def test_revocation_from_an_operator_ocsp_folder(kit: SigningKit, tmp_path: Path
     with pytest.raises(SigningError) as caught:
         load_trust_store(kit.pki.trust_dir, revocation=tmp_path / "absent")
     assert caught.value.problem.code == P.TRUST_STORE_MISSING.code
+
+
+def test_a_sub_ca_signed_with_sha1_is_refused_only_the_anchor_is_exempt(kit: SigningKit) -> None:
+    old = kit.pki.legacy_root
+    assert old is not None
+    made = issue_ca(old, "Co quan chung thuc so Bo Cong an", utc_now())
+    weak_ca = Credential(made.key, resigned_with_sha1(made.cert, old.key), made.chain)
+    signer = issue_person(
+        weak_ca, PersonSpec("Đinh Văn Sơn", "Chuyên viên", "000.00.00.G22"), None, utc_now()
+    )
+    (sig,) = PdfVerifier(kit.trust).verify(DocumentSigner(signer).sign(sample_pdf())).signatures
+    assert sig.reason == P.UNTRUSTED.code and "SHA-1" in sig.problems[0].message_en

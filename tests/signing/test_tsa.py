@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lienthong.cli.main import app
+from lienthong.exchange_demo import free_port
 from lienthong.signing import problems as P
 from lienthong.signing.errors import SigningError
 from lienthong.signing.pdf import DocumentSigner, PdfVerifier, http_timestamper
@@ -75,3 +79,34 @@ def test_lienthong_sign_pdf_with_a_tsa_url(kit: SigningKit, tsa_url: str, tmp_pa
     assert result.exit_code == 0, result.output
     (sig,) = kit.verifier.verify_file(tmp_path / "s.pdf").signatures
     assert sig.level == "PAdES-B-T"
+
+
+def test_lienthong_pki_tsa_serves_the_demo_authority(kit: SigningKit) -> None:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "lienthong.cli.main",
+        "pki",
+        "tsa",
+        str(kit.pki.directory),
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.post(url, content=b"", headers={"content-type": QUERY})
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "the TSA did not start"
+                time.sleep(0.1)
+        signed = DocumentSigner(kit.person(), timestamper=http_timestamper(url)).sign(sample_pdf())
+        (sig,) = kit.verifier.pdf.verify(signed).signatures
+        assert sig.valid and sig.level == "PAdES-B-T"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

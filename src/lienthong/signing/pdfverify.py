@@ -224,6 +224,9 @@ def _trust_problem(status: PdfSignatureStatus, where: str, moment: datetime) -> 
         missing = _missing_key_usage(cert)
         if missing:
             return P.KEY_USAGE(where, detail=missing)
+    if isinstance(indic, Enum) and "CRYPTO_CONSTRAINTS" in indic.name:
+        detail = "a certificate of the chain is signed with an algorithm refused as weak (SHA-1, MD5)"
+        return P.UNTRUSTED(where, detail=detail + " or has too short a key; only anchors are exempt")
     name = indic.name if isinstance(indic, Enum) else "no trusted path"
     return P.UNTRUSTED(where, detail=f"{name.lower().replace('_', ' ')}")
 

@@ -170,14 +170,14 @@ def issue(
         builder = builder.add_extension(extension, critical=False)
     cert = builder.sign(signing_key, hashes.SHA256())
     if isinstance(hash_algorithm, hashes.SHA1):
-        cert = _resigned_with_sha1(cert, signing_key)
+        cert = resigned_with_sha1(cert, signing_key)
     chain = (issuer.cert, *issuer.chain) if issuer else ()
     # The root is a trust anchor the verifier has; it is not carried in signatures.
     chain = tuple(c for c in chain if c.issuer != c.subject)
     return Credential(key, cert, chain)
 
 
-def _resigned_with_sha1(cert: x509.Certificate, key: PrivateKey) -> x509.Certificate:
+def resigned_with_sha1(cert: x509.Certificate, key: PrivateKey) -> x509.Certificate:
     """The same certificate signed with sha1WithRSAEncryption, as the old root was.
 
     ``cryptography`` no longer makes SHA-1 signatures on certificates, so the to-be-signed part
