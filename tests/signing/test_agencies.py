@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from lienthong.edxml import to_bytes
 from lienthong.problems import Problem
@@ -15,6 +16,7 @@ from lienthong.signing.agencies import (
     AgencyEntry,
     MappingRule,
     MatchMethod,
+    entry_of,
     load_directory,
 )
 from lienthong.signing.errors import SigningError
@@ -107,3 +109,20 @@ def test_directory_files_json_and_toml(kit: SigningKit, tmp_path: Path) -> None:
         with pytest.raises(SigningError) as caught:
             load_directory(broken)
         assert caught.value.problem.code == P.DIRECTORY_UNREADABLE.code
+
+
+def test_entries_from_directory_rows(kit: SigningKit) -> None:
+    seal = kit.agency().cert.public_bytes(serialization.Encoding.PEM).decode()
+    entry = entry_of(
+        "000.00.00.G22", "Văn phòng Chính phủ", emails=["VanThu@ChinhPhu.vn "], certificates_pem=[seal]
+    )
+    assert entry.domains == ("chinhphu.vn",)
+    match = AgencyDirectory((entry,)).match(SignerIdentity.of(kit.agency().cert))
+    assert match.method is MatchMethod.CERTIFICATE
+    with pytest.raises(SigningError) as caught:
+        entry_of(
+            "000.00.00.G22",
+            "VPCP",
+            certificates_pem=["-----BEGIN CERTIFICATE-----\nxx\n-----END CERTIFICATE-----"],
+        )
+    assert caught.value.problem.code == P.DIRECTORY_UNREADABLE.code

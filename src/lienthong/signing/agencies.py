@@ -17,6 +17,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
 from lienthong.codes.doctypes import fold
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
@@ -142,6 +145,29 @@ class AgencyDirectory:
             entry = by_domain[0]
             return AgencyMatch(MatchMethod.NAME, entry.code, entry.name, f"e-mail {', '.join(who.emails)}")
         return NO_MATCH
+
+
+def entry_of(
+    code: str,
+    name: str,
+    *,
+    emails: Iterable[str] = (),
+    certificates_pem: Iterable[str] = (),
+    aliases: Iterable[str] = (),
+) -> AgencyEntry:
+    """An entry from what a directory row holds (the hub's agencies: contact e-mails, registered
+    certificate PEM): domains from the addresses, SHA-256 fingerprints from the certificates."""
+    domains = tuple(dict.fromkeys(e.strip().rsplit("@", 1)[-1].lower() for e in emails if "@" in e))
+    fingerprints: set[str] = set()
+    for text in certificates_pem:
+        try:
+            certs = x509.load_pem_x509_certificates(text.encode("ascii"))
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise SigningError(
+                P.DIRECTORY_UNREADABLE(code, file=code, reason=f"certificate: {exc}")
+            ) from None
+        fingerprints.update(c.fingerprint(hashes.SHA256()).hex() for c in certs)
+    return AgencyEntry(code, name, domains, frozenset(fingerprints), tuple(aliases))
 
 
 def _within(domain: str, agency_domains: Iterable[str]) -> bool:
