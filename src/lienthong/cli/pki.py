@@ -32,7 +32,7 @@ def init(
     ),
     force: bool = typer.Option(False, "--force", help="Write into a folder that is not empty."),
 ) -> None:
-    """Create a root CA, an issuing CA, a TSA, one certificate per agency, personal signers and a CRL."""
+    """Create the old (SHA-1) and G2 roots with sub-CAs, a TSA, agency seals, personal signers, CRLs."""
     if directory.exists() and any(directory.iterdir()) and not force:
         typer.echo(f"error: {directory} is not empty (use --force to write into it)", err=True)
         raise typer.Exit(EXIT_USAGE)
