@@ -148,3 +148,29 @@ def test_signed_xml_attachments_of_a_package_are_verified_too(kit: SigningKit) -
     forged = [documents[0], ("thong-bao.xml", notice.replace(b"1250000", b"1250001"))]
     bad = kit.verifier.verify_package(to_bytes(package(forged)))
     assert not bad.valid and bad.reason == P.MODIFIED.code
+
+
+def test_lienthong_sign_xml_then_verify(kit: SigningKit, tmp_path: Path) -> None:
+    source, target = tmp_path / "tb.xml", tmp_path / "tb-signed.xml"
+    source.write_bytes(NOTICE)
+    base = kit.pki.directory / "people" / "nguyen-van-an"
+    key = ["--key", f"{base}.key.pem", "--cert", f"{base}.cert.pem"]
+    args = [
+        "sign",
+        "xml",
+        str(source),
+        str(target),
+        "--ref",
+        "data",
+        "--id",
+        "nnt-sig",
+        "--into",
+        "nnt",
+        *key,
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (sig,) = verify(kit, target.read_bytes()).signatures
+    assert sig.valid and sig.location == "nnt-sig" and sig.claimed_time is not None
+    result = CliRunner().invoke(app, [*args[:6], "--ref", "absent", "--id", "x", *key])
+    assert result.exit_code == 2 and "SIG.SIGNING_FAILED" in result.output

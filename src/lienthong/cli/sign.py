@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 # pyHanko and signxml take ~0.4 s to import: commands import them when they run, so other
 # ``lienthong`` commands do not pay for them.
 
-app = typer.Typer(help="Sign PDF documents (PAdES) and edXML packages (XML-DSig).", no_args_is_help=True)
+app = typer.Typer(
+    help="Sign PDF documents (PAdES), edXML packages and other XML (XML-DSig).", no_args_is_help=True
+)
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 TRUST_ENV = "LIENTHONG_TRUST_DIR"
@@ -217,6 +219,46 @@ def sign_package(
         raise _fail(exc) from None
     _write(target, signed)
     typer.echo(f"signed {source} -> {target} ({algorithm}) by {credential.name}")
+
+
+@app.command("xml")
+def sign_xml_file(
+    source: Path = typer.Argument(..., help="The XML document to sign (a notice, not an edXML package)."),
+    target: Path = typer.Argument(..., help="Where to write the signed document."),
+    reference: list[str] = typer.Option(..., "--ref", help="Id of an element to sign (repeatable)."),
+    signature_id: str = typer.Option(..., "--id", help="Id of the new Signature element."),
+    into: str | None = typer.Option(None, "--into", help="Id of the element that receives the signature."),
+    key: Path | None = KEY,
+    cert: Path | None = CERT,
+    password_env: str | None = PASSWORD_ENV,
+    module: Path | None = MODULE,
+    token_label: str | None = TOKEN_LABEL,
+    slot: int | None = SLOT,
+    key_label: str | None = KEY_LABEL,
+    pin_file: Path | None = PIN_FILE,
+    pin_env: str | None = PIN_ENV,
+) -> None:
+    """Add an enveloped XML-DSig over elements referenced by Id, with a signed SigningTime."""
+    from lienthong.signing.pki import utc_now
+    from lienthong.signing.xmlsign import sign_xml
+
+    keys = KeySource(key, cert, password_env, module, token_label, slot, key_label, pin_file, pin_env)
+    try:
+        data = _read_source(source)
+        with _signing_key(keys) as held:
+            credential = held.credential() if isinstance(held, TokenSession) else held
+            signed = sign_xml(
+                data,
+                credential,
+                references=reference,
+                signature_id=signature_id,
+                signing_time=utc_now(),
+                into=into,
+            )
+    except SigningError as exc:
+        raise _fail(exc) from None
+    _write(target, signed)
+    typer.echo(f"signed {source} -> {target} ({', '.join('#' + r for r in reference)}) by {credential.name}")
 
 
 def verify(
