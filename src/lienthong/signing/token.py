@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -37,12 +37,9 @@ class TokenConfig:
     slot: int | None = None
     pin_file: Path | None = None
     pin_env: str | None = None
-    _pin: str | None = field(default=None, repr=False, compare=False)  # tests only; never printed
 
     def pin(self) -> str:
         """The PIN, read when needed: from ``pin_file`` (first line) or the ``pin_env`` variable."""
-        if self._pin is not None:
-            return self._pin
         if self.pin_file is not None:
             try:
                 lines = self.pin_file.read_text(encoding="utf-8").splitlines()
