@@ -18,6 +18,7 @@ from lienthong.checks import (
 from lienthong.codes.calendar import VIETNAM
 from lienthong.edxml import Attachment, DocumentMessage
 from lienthong.edxml.builder import attachment_from_bytes, build_document
+from lienthong.signing.agencies import AgencyMatch, MatchMethod
 from lienthong.signing.identity import SignerIdentity
 from lienthong.signing.report import FileReport, SignatureReport
 from lienthong.signing.samples import sample_pdf
@@ -72,13 +73,12 @@ def package(
     return build_document(meta, files, clock=lambda: datetime(2026, 11, 25, 9, 0))
 
 
-def identity(name: str, agency_code: str | None = None) -> SignerIdentity:
+def identity(name: str) -> SignerIdentity:
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     return SignerIdentity(
         name=name,
         organisation="Văn phòng Chính phủ",
         title=None,
-        agency_code=agency_code,
         serial="01",
         issuer="CN=Test CA",
         subject=f"CN={name}",
@@ -92,9 +92,11 @@ def signature(
     when: datetime, *, name: str = SIGNER, agency: str | None = None, valid: bool = True
 ) -> SignatureReport:
     """A verified PAdES signature as ``signing.verify`` reports it (time-stamped at ``when``)."""
-    who = identity("Văn phòng Chính phủ" if agency else name, agency)
+    who = identity("Văn phòng Chính phủ" if agency else name)
     reason = "SIG.VALID" if valid else "SIG.UNTRUSTED"
-    return SignatureReport("pades", "sig", who, reason, claimed_time=when, timestamp_time=when)
+    # The agency's seal as the directory proved it (a registered certificate).
+    match = AgencyMatch(MatchMethod.CERTIFICATE, agency, kind="agency") if agency else None
+    return SignatureReport("pades", "sig", who, reason, claimed_time=when, timestamp_time=when, agency=match)
 
 
 def report(*documents: tuple[str, list[SignatureReport]]) -> FileReport:

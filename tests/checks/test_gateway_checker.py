@@ -123,3 +123,16 @@ def test_the_gateways_register_answers_the_history_port(gateway: Gateway, kit: S
     data = signed_package(kit, subject="Về việc ban hành quy chế làm việc (gửi lại)")
     [duplicate] = [p for p in checker(parse(data), data) if p.code == "CHECK.DUPLICATE"]
     assert duplicate.params["original"] == first.local_id
+
+
+def test_the_seal_is_checked_against_the_agency_directory(kit: SigningKit) -> None:
+    data = signed_package(kit, extra_pdf=kit.signed_attachment())
+    proven = gateway_checker(
+        trust=kit.trust, registry=REGISTRY, history=InMemoryHistory(), directory=kit.directory
+    )
+    assert proven(parse(data), data) == []
+    by_name = gateway_checker(
+        trust=kit.trust, registry=REGISTRY, history=InMemoryHistory(), directory=kit.names_only
+    )
+    (warning,) = by_name(parse(data), data)
+    assert warning.code == "CHECK.MAIN_PDF" and not warning.is_error and "by name only" in warning.message_en

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,8 @@ from lienthong.checks import problems as P
 from lienthong.edxml import DocumentMessage, XmlFragment
 from lienthong.edxml.builder import attachment_from_bytes
 from lienthong.problems import Problem, Severity
+from lienthong.signing.agencies import AgencyMatch, MatchMethod
+from lienthong.signing.report import SignatureReport
 from tests.checks.kit import (
     PDF,
     RECIPIENT,
@@ -315,6 +318,39 @@ def test_main_pdf_version_and_both_signatures() -> None:
     ]
     no_pdf = package(attachments=[attachment_from_bytes("12.docx", b"PK\x03\x04", "application/docx")])
     assert outcome(P.MAIN_PDF.code, message=no_pdf) is Outcome.FAILED
+
+
+def test_the_seal_of_the_sender_by_certificate_by_name_or_unknown() -> None:
+    when = at(2026, 11, 25, 8)
+    person = signature(when)
+
+    def seal(method: MatchMethod | None, code: str = SENDER) -> SignatureReport:
+        sealed = signature(when, agency=code)
+        match = AgencyMatch(method, code, kind="agency") if method is not None else None
+        return dataclasses.replace(sealed, agency=match)
+
+    def main_pdf(*sigs: SignatureReport) -> list[tuple[str, str]]:
+        problems = run(package(), signatures=report(("12.pdf", list(sigs)))).result(P.MAIN_PDF.code).problems
+        return [(p.severity.value, p.message_en) for p in problems]
+
+    assert main_pdf(person, seal(MatchMethod.CERTIFICATE)) == []
+    assert main_pdf(person, seal(MatchMethod.MAPPING)) == []
+    assert main_pdf(person, seal(None)) == []  # no directory: certificates carry no code, nothing to say
+    assert main_pdf(person, seal(MatchMethod.NAME)) == [
+        (
+            "warning",
+            "Main document format or signatures wrong: "
+            f"the seal on 12.pdf matches the sender {SENDER} by name only, which is not proof",
+        )
+    ]
+    assert main_pdf(person, seal(MatchMethod.NAME, RECIPIENT)) == [
+        (
+            "warning",
+            "Main document format or signatures wrong: "
+            f"12.pdf carries the seal of {RECIPIENT} (name), not of the sender {SENDER}",
+        )
+    ]
+    assert main_pdf(person, seal(MatchMethod.MAPPING, RECIPIENT))[0][0] == "error"
 
 
 # --- authority ---------------------------------------------------------------------------------------

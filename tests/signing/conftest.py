@@ -30,7 +30,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKit]:
     now = utc_now()
     stranger_root = new_root("Stranger Root CA", now)
     stranger_ca = issue_ca(stranger_root, "Stranger Issuing CA", now)
-    outsider = issue_person(stranger_ca, PersonSpec("Người Lạ", "Không rõ", SENDER.code), SENDER.name, now)
+    outsider = issue_person(stranger_ca, PersonSpec("Người Lạ", "Không rõ", SENDER.code), SENDER, now)
     tsa_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Stranger TSA")])
     start, end = now - timedelta(days=1), now + timedelta(days=365)
     outsider_tsa = issue(stranger_ca, tsa_name, not_before=start, not_after=end, timestamping=True)
@@ -48,7 +48,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKit]:
     weak = issue_person(
         pki.issuing_ca,
         PersonSpec("Đỗ Thị Giang", "Chuyên viên", SENDER.code),
-        SENDER.name,
+        SENDER,
         now,
         key_usage=usage,
     )

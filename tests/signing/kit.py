@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 
 from lienthong.edxml import DocumentMessage
 from lienthong.edxml.builder import attachment_from_bytes, build_document
+from lienthong.signing.agencies import AgencyDirectory, load_directory
 from lienthong.signing.pdf import DocumentSigner, PdfSignSpec, Role, local_timestamper
 from lienthong.signing.pki import AgencySpec, Credential, DemoPki
 from lienthong.signing.samples import sample_pdf
 from lienthong.signing.trust import TrustStore
 from lienthong.signing.verify import Verifier
 
-SENDER = AgencySpec("000.00.00.G22", "Văn phòng Chính phủ")
-RECIPIENT = AgencySpec("000.00.00.H41", "Ủy ban nhân dân tỉnh Nghệ An")
+SENDER = AgencySpec("000.00.00.G22", "Văn phòng Chính phủ", domain="chinhphu.vn")
+RECIPIENT = AgencySpec(
+    "000.00.00.H41", "Ủy ban nhân dân tỉnh Nghệ An", locality="Nghệ An", domain="nghean.gov.vn"
+)
 AN = "Nguyễn Văn An"
 BINH = "Trần Thị Bình"
 _SHA256 = hashes.SHA256()
@@ -34,8 +37,18 @@ class SigningKit:
     _signers: dict[tuple[str, bool], DocumentSigner] = field(default_factory=dict)
 
     @property
+    def directory(self) -> AgencyDirectory:
+        """The demo PKI's directory: every agency with its seal certificate registered."""
+        return load_directory(self.pki.directory / "directory.json")
+
+    @property
+    def names_only(self) -> AgencyDirectory:
+        """The same agencies with no certificate registered: matches by name only."""
+        return AgencyDirectory(tuple(replace(e, certificates=frozenset()) for e in self.directory.entries))
+
+    @property
     def verifier(self) -> Verifier:
-        return Verifier(self.trust)
+        return Verifier(self.trust, directory=self.directory)
 
     def signer(self, credential: Credential, *, timestamp: bool = False) -> DocumentSigner:
         key = (credential.cert.fingerprint(_SHA256).hex(), timestamp)
@@ -83,4 +96,6 @@ def package(
     }
     if signer_name is not None:
         meta["signer_info"] = {"position": "Chủ nhiệm", "full_name": signer_name}
-    return build_document(meta, [attachment_from_bytes(name, data) for name, data in documents])
+    kinds = {True: "application/xml", False: "application/pdf"}
+    files = [attachment_from_bytes(name, data, kinds[name.endswith(".xml")]) for name, data in documents]
+    return build_document(meta, files)

@@ -43,7 +43,8 @@ def sign_pdf(demo: Path, source: Path, target: Path, *extra: str, who: str = "pe
 
 
 def test_pki_init_writes_the_layout_and_refuses_a_full_folder(demo: Path) -> None:
-    assert (demo / "trust" / "roots" / "lienthong-demo-root.pem").is_file()
+    assert (demo / "trust" / "g2-root.pem").is_file() and (demo / "trust" / "legacy-root.cer").is_file()
+    assert (demo / "directory.json").is_file()
     assert (demo / "agencies" / "000.00.00.G22.cert.pem").is_file()
     assert json.loads((demo / "pki.json").read_text(encoding="utf-8"))["agencies"]["000.00.00.G22"]
     code, output = run("pki", "init", str(demo))
@@ -70,6 +71,10 @@ def test_sign_as_person_then_agency_and_verify(demo: Path, tmp_path: Path) -> No
     assert [s["signer"]["kind"] for s in report["signatures"]] == ["person", "agency"]
     code, output = run("verify", str(tmp_path / "p2.pdf"), "--trust", str(demo / "trust"))
     assert code == 0 and "Nguyễn Văn An" in output and "SIG.VALID" in output
+    assert "cơ quan / agency" not in output  # no directory: no agency is named
+    directory = ["--directory", str(demo / "directory.json")]
+    code, output = run("verify", str(tmp_path / "p2.pdf"), "--trust", str(demo / "trust"), *directory)
+    assert code == 0 and "000.00.00.G22 Văn phòng Chính phủ (chứng thư đã đăng ký" in output
 
 
 def test_verify_exit_codes(demo: Path, tmp_path: Path) -> None:

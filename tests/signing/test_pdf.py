@@ -48,10 +48,12 @@ def test_person_then_agency_signature_is_valid_and_reports_who_when_how(
     assert person.signer is not None and agency.signer is not None
     assert (person.signer.kind, person.signer.name) == ("person", AN)
     assert person.signer.organisation == "Văn phòng Chính phủ"
-    assert person.signer.title == "Chủ nhiệm Văn phòng Chính phủ"
+    assert person.signer.emails == ("nguyenvanan@chinhphu.vn",)
+    assert person.signer.policies == ("2.16.704.1.1.1.1.1",)
     assert person.signer.serial == f"{kit.person().cert.serial_number:X}"
-    assert "Lienthong Demo Issuing CA" in person.signer.issuer
-    assert (agency.signer.kind, agency.signer.agency_code) == ("agency", "000.00.00.G22")
+    assert "CA phục vụ các cơ quan Nhà nước G2" in person.signer.issuer
+    assert (agency.signer.kind, agency.signer.name) == ("agency", "VĂN PHÒNG CHÍNH PHỦ")
+    assert agency.agency is not None and agency.agency.proven and agency.agency.code == "000.00.00.G22"
     assert person.level == agency.level == "PAdES-B-B"
     assert person.claimed_time is not None and person.timestamp_time is None
     # The agency's signature came later, as an incremental update: the person's stays valid.
@@ -155,10 +157,27 @@ def test_not_a_pdf_or_truncated_is_unreadable(kit: SigningKit, signed_document: 
     assert kit.verifier.pdf.verify(signed_document[:-200]).reason == P.UNREADABLE.code
 
 
-def test_clock_decides_the_validation_time(kit: SigningKit, signed_document: bytes) -> None:
-    # Three years on, a B-B signature (no proof of time) can no longer be shown valid.
+def test_expired_since_signing_without_timestamp_is_judged_at_the_claimed_time(
+    kit: SigningKit, signed_document: bytes
+) -> None:
+    # Three years on, a B-B signature (no proof of time): valid when signed by the signer's own
+    # claim, expired since, and the verdict says exactly that (a warning, not a proof).
     future = PdfVerifier(kit.trust, clock=lambda: utc_now() + timedelta(days=3 * 365))
-    assert {s.reason for s in future.verify(signed_document).signatures} == {P.EXPIRED.code}
+    signatures = future.verify(signed_document).signatures
+    assert all(s.valid and s.signing_time_source == "claimed" for s in signatures)
+    for sig in signatures:
+        (problem,) = sig.problems
+        assert problem.code == P.EXPIRED_SINCE.code and problem.message_en.endswith("no timestamp")
+        assert problem.message_vi.startswith("Chứng thư còn hiệu lực khi ký")
+    stamped = kit.signer(kit.person(), timestamp=True).sign(sample_pdf())
+    (proven,) = future.verify(stamped).signatures
+    assert proven.valid and proven.problems == () and proven.signing_time_source == "timestamp"
+
+
+def test_revoked_signer_without_timestamp_stays_revoked_after_expiry(kit: SigningKit) -> None:
+    signed = kit.signer(kit.pki.revoked).sign(sample_pdf())
+    future = PdfVerifier(kit.trust, clock=lambda: utc_now() + timedelta(days=3 * 365))
+    assert [s.reason for s in future.verify(signed).signatures] == [P.REVOKED.code]
 
 
 def test_stale_crl_leaves_revocation_unknown(kit: SigningKit, signed_document: bytes) -> None:
@@ -274,3 +293,18 @@ def test_the_signing_time_is_the_signers_clock(kit: SigningKit) -> None:
     report = kit.verifier.pdf.verify(signed, name="earlier.pdf")
     [signature] = report.signatures
     assert signature.claimed_time == moment
+
+
+def test_sha1_pdf_signature_made_today_is_flagged_weak(kit: SigningKit) -> None:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    meta = signers.PdfSignatureMetadata(
+        field_name="old-tool", md_algorithm="sha1", subfilter=fields.SigSeedSubFilter.PADES
+    )
+    out = io.BytesIO()
+    writer = IncrementalPdfFileWriter(io.BytesIO(sample_pdf()))
+    signers.PdfSigner(meta, signer=kit.signer(kit.person())._signer).sign_pdf(writer, output=out)
+    (sig,) = kit.verifier.pdf.verify(out.getvalue()).signatures
+    assert sig.reason == P.WEAK_ALGORITHM.code and sig.algorithm == "sha1"
+    assert "sha1" in sig.problems[0].message_en

@@ -7,6 +7,7 @@ import pytest
 from lienthong.edxml import to_bytes
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
+from lienthong.signing.pki import AgencySpec
 from lienthong.signing.report import FileReport
 from lienthong.signing.samples import sample_pdf
 from lienthong.signing.xmldsig import PackageSigner
@@ -96,3 +97,14 @@ def test_status_message_without_signature_is_not_an_error(kit: SigningKit) -> No
 
 def test_unreadable_package(kit: SigningKit) -> None:
     assert verify(kit, b"<edXML").reason == P.UNREADABLE.code
+
+
+def test_older_ascii_certificate_with_the_position_in_cn_matches_signer_info(kit: SigningKit) -> None:
+    hcm = AgencySpec("000.00.00.H29", "Ủy ban nhân dân Thành phố Hồ Chí Minh")
+    document = kit.signed_document(person=kit.pki.person("Phạm Thanh Hải"), agency=kit.agency(hcm.code))
+    report = verify(kit, to_bytes(package([("qd.pdf", document)], signer_name="Phạm Thanh Hải", sender=hcm)))
+    assert report.valid and errors(report) == [], report.all_problems
+    person = report.attachments[0].signatures[0]
+    assert person.signer is not None and person.signer.name == "Pho Chanh Van phong Pham Thanh Hai"
+    other = verify(kit, to_bytes(package([("qd.pdf", document)], signer_name="Thanh Hải", sender=hcm)))
+    assert errors(other) == [P.SIGNER_MISMATCH.code]

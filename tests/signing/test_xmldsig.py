@@ -11,7 +11,12 @@ from lienthong.signing import problems as P
 from lienthong.signing.errors import SigningError
 from lienthong.signing.report import SignatureReport
 from lienthong.signing.samples import sample_pdf
-from lienthong.signing.xmldsig import PackageSigner, PackageSignSpec, placeholder_reason
+from lienthong.signing.xmldsig import (
+    PackageSignatureVerifier,
+    PackageSigner,
+    PackageSignSpec,
+    placeholder_reason,
+)
 from tests.conftest import DOCUMENT_SAMPLES, SAMPLES, needs_samples
 from tests.signing.kit import RECIPIENT, SigningKit, package
 
@@ -34,7 +39,7 @@ def test_signed_package_is_valid_and_names_the_sending_agency(kit: SigningKit, u
     signed = PackageSigner(kit.agency()).sign(unsigned)
     report = verify_bytes(kit, signed)
     assert report.valid and report.problems == ()
-    assert report.signer is not None and report.signer.agency_code == "000.00.00.G22"
+    assert report.agency is not None and report.agency.proven and report.agency.code == "000.00.00.G22"
     assert report.algorithm == "rsa-sha256 / sha256"
     # The signature sits in edXMLHeader, in the XML-DSig namespace, where the standard puts it.
     message = parse(signed)
@@ -74,8 +79,10 @@ def test_broken_signature_value_is_invalid(kit: SigningKit, unsigned: bytes) -> 
 
 def test_signing_for_another_agency_is_refused(kit: SigningKit, unsigned: bytes) -> None:
     with pytest.raises(SigningError) as caught:
-        PackageSigner(kit.agency(RECIPIENT.code)).sign(unsigned)
+        PackageSigner(kit.agency(RECIPIENT.code), directory=kit.directory).sign(unsigned)
     assert caught.value.problem.code == P.AGENCY_MISMATCH.code
+    # Without a directory the signer cannot tell: the certificate carries no agency code.
+    assert PackageSigner(kit.agency(RECIPIENT.code)).sign(unsigned)
 
 
 def test_other_agency_signature_is_agency_mismatch(kit: SigningKit, unsigned: bytes) -> None:
@@ -86,9 +93,17 @@ def test_other_agency_signature_is_agency_mismatch(kit: SigningKit, unsigned: by
     assert "000.00.00.H41" in report.problems[0].message_en
 
 
-def test_personal_certificate_cannot_be_matched_to_the_sender(kit: SigningKit, unsigned: bytes) -> None:
+def test_personal_certificate_matches_the_sender_by_name_only(kit: SigningKit, unsigned: bytes) -> None:
     report = verify_bytes(kit, PackageSigner(kit.person()).sign(unsigned))
-    assert report.valid and codes(report) == [P.SIGNER_UNIDENTIFIED.code]
+    assert report.valid and codes(report) == [P.AGENCY_NAME_MATCH.code]
+    assert report.agency is not None and not report.agency.proven
+    assert report.agency.method == "name" and "O=Văn phòng Chính phủ" in report.agency.detail
+
+
+def test_without_a_directory_the_signer_is_unidentified(kit: SigningKit, unsigned: bytes) -> None:
+    signed = PackageSigner(kit.agency()).sign(unsigned)
+    report = PackageSignatureVerifier(kit.trust).verify(signed, parse(signed))
+    assert report.valid and codes(report) == [P.SIGNER_UNIDENTIFIED.code] and report.agency is None
 
 
 def test_wrong_root_revoked_and_expired_signers(kit: SigningKit, unsigned: bytes) -> None:

@@ -31,6 +31,7 @@ from lienthong.problems import Problem
 from lienthong.signing.report import FileReport
 
 if TYPE_CHECKING:
+    from lienthong.signing.agencies import AgencyDirectory
     from lienthong.signing.trust import TrustSource
 
 __all__ = [
@@ -90,8 +91,10 @@ def gateway_checker(
     registry: AgencyRegistry | None = None,
     history: SendingHistory | None = None,
     clock: Clock | None = None,
+    directory: AgencyDirectory | None = None,
 ) -> Callable[[Message, bytes], list[Problem]]:
-    """The gateway's checker: every rule, signatures verified against ``trust`` when given.
+    """The gateway's checker: every rule, signatures verified against ``trust`` when given, and
+    signing certificates matched to agencies with ``directory`` when given.
 
     Its problems become the clerk's checklist; an error stops the package until a clerk fixes it.
     """
@@ -102,7 +105,7 @@ def gateway_checker(
     if trust is not None:
         from lienthong.signing.verify import Verifier  # pyHanko: loaded only where signatures are verified
 
-        verifier = Verifier(trust, clock=now)
+        verifier = Verifier(trust, clock=now, directory=directory)
 
     def run(message: Message, data: bytes) -> list[Problem]:
         if not isinstance(message, DocumentMessage):

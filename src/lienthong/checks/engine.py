@@ -127,9 +127,10 @@ class Facts:
     @cached_property
     def main_document(self) -> FileReport | None:
         """The verification report of the main document (the first PDF), when verified."""
-        if self.report is None or not self.report.attachments:
+        if self.report is None:
             return None
-        return self.report.attachments[0]
+        # Signed XML attachments (kind "xml") are reported after the PDFs: never the main document.
+        return next((a for a in self.report.attachments if a.kind == "pdf"), None)
 
     @cached_property
     def signing_time(self) -> tuple[datetime, str] | None:

@@ -19,6 +19,7 @@ from lienthong.edxml import XmlFragment
 from lienthong.edxml.blob import Base64Error
 from lienthong.edxml.validate import normalise_cid
 from lienthong.problems import Problem, Severity
+from lienthong.signing.report import SignatureReport
 
 W = Severity.WARNING
 
@@ -397,13 +398,34 @@ def main_pdf(f: Facts) -> Iterator[Problem]:
             detail_vi=f"{name} thiếu chữ ký số hợp lệ của cơ quan",
             detail_en=f"{name} lacks a valid signature of the agency",
         )
-    elif f.sender and not any(s.signer is not None and s.signer.agency_code == f.sender for s in agencies):
-        codes = ", ".join(s.signer.agency_code or "?" for s in agencies if s.signer)
+    elif f.sender:
+        yield from _seal_of_sender(agencies, f.sender, name, path)
+
+
+def _seal_of_sender(agencies: list[SignatureReport], sender: str, name: str, path: str) -> Iterator[Problem]:
+    """The agency's signature is the sender's: proven by the directory (a registered certificate or
+    the operator's mapping) or, as a warning, by a name match. Certificates carry no agency code,
+    so without a directory (no match at all) nothing is said here."""
+    matches = [s.agency for s in agencies if s.agency is not None and s.agency.code is not None]
+    if not matches or any(m.proven and m.code == sender for m in matches):
+        return
+    if any(m.code == sender for m in matches):
         yield P.MAIN_PDF(
             path,
-            detail_vi=f"{name} mang chữ ký của cơ quan {codes}, không phải đơn vị gửi {f.sender}",
-            detail_en=f"{name} carries the seal of {codes}, not of the sender {f.sender}",
+            severity=Severity.WARNING,
+            detail_vi=f"chữ ký cơ quan trên {name} chỉ khớp tên với đơn vị gửi {sender}, "
+            "chưa phải bằng chứng",
+            detail_en=f"the seal on {name} matches the sender {sender} by name only, which is not proof",
         )
+        return
+    codes = ", ".join(m.code if m.proven else f"{m.code} ({m.method.value})" for m in matches if m.code)
+    proven = any(m.proven for m in matches)
+    yield P.MAIN_PDF(
+        path,
+        severity=Severity.ERROR if proven else Severity.WARNING,
+        detail_vi=f"{name} mang chữ ký của cơ quan {codes}, không phải đơn vị gửi {sender}",
+        detail_en=f"{name} carries the seal of {codes}, not of the sender {sender}",
+    )
 
 
 # --- authority -------------------------------------------------------------------------------------
@@ -559,7 +581,7 @@ def no_state_secret(f: Facts) -> Iterator[Problem]:
 def every_pdf_signed(f: Facts) -> Iterator[Problem]:
     """Every PDF carries a valid signature; attachments after the main document the agency's."""
     assert f.report is not None
-    for index, doc in enumerate(f.report.attachments):
+    for index, doc in enumerate(d for d in f.report.attachments if d.kind == "pdf"):
         valid = [s for s in doc.signatures if s.valid]
         path = f"AttachmentEncoded/Attachment[{doc.file}]"
         if not valid:

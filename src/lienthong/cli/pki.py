@@ -1,4 +1,4 @@
-"""``lienthong pki``: make a demo/test PKI (root and issuing CA, TSA, agency and personal signers, CRL)."""
+"""``lienthong pki``: make a demo/test PKI shaped like the Government CA's, and serve its demo TSA."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from pathlib import Path
 import typer
 
 from lienthong.codes.agency import is_valid_agency_code
-from lienthong.signing.pki import DEFAULT_AGENCIES, DEFAULT_PEOPLE, AgencySpec, PersonSpec, create_demo_pki
+from lienthong.signing.pki import (
+    DEFAULT_AGENCIES,
+    DEFAULT_PEOPLE,
+    AgencySpec,
+    PersonSpec,
+    create_demo_pki,
+    load_credential,
+)
 
 app = typer.Typer(help="Demo and test PKI (never for real documents).", no_args_is_help=True)
 
@@ -25,7 +32,7 @@ def init(
     ),
     force: bool = typer.Option(False, "--force", help="Write into a folder that is not empty."),
 ) -> None:
-    """Create a root CA, an issuing CA, a TSA, one certificate per agency, personal signers and a CRL."""
+    """Create the old (SHA-1) and G2 roots with sub-CAs, a TSA, agency seals, personal signers, CRLs."""
     if directory.exists() and any(directory.iterdir()) and not force:
         typer.echo(f"error: {directory} is not empty (use --force to write into it)", err=True)
         raise typer.Exit(EXIT_USAGE)
@@ -40,6 +47,27 @@ def init(
         typer.echo(f"  person       {cred.name}   people/{slug}.key.pem")
     typer.echo(f"  revoked      {pki.revoked.name}   (listed in the CRL)")
     typer.echo(f"  expired      {pki.expired.name}")
+
+
+@app.command("tsa")
+def tsa(
+    directory: Path = typer.Argument(..., help="A demo PKI made by 'lienthong pki init'."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(3161, "--port", help="Port to listen on."),
+) -> None:
+    """Serve the demo PKI's time-stamping authority over HTTP (RFC 3161), for --tsa-url in demos."""
+    import uvicorn
+
+    from lienthong.signing.errors import SigningError
+    from lienthong.signing.tsa_server import tsa_app
+
+    try:
+        credential = load_credential(directory / "tsa" / "tsa.key.pem", directory / "tsa" / "tsa.cert.pem")
+    except SigningError as exc:
+        typer.echo(f"error {exc.problem.code}: {exc.problem.message_en}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    typer.echo(f"demo TSA on http://{host}:{port}/ (lienthong sign pdf … --tsa-url http://{host}:{port}/)")
+    uvicorn.run(tsa_app(credential), host=host, port=port, log_level="warning")
 
 
 def _agency(text: str) -> AgencySpec:

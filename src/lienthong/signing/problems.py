@@ -106,9 +106,27 @@ PLACEHOLDER = define(
 SIGNER_UNIDENTIFIED = define(
     "SIG.SIGNER_UNIDENTIFIED",
     W,
-    "Chứng thư ký gói tin không mang mã định danh cơ quan; không đối chiếu được với cơ quan gửi",
-    "The package signer's certificate carries no agency code; it cannot be matched to the sender",
+    "Không xác định được cơ quan của chứng thư ký ({detail}); không đối chiếu được với cơ quan gửi",
+    "The signing certificate cannot be matched to an agency ({detail}); "
+    "it cannot be checked against the sender",
     QCVN,
+)
+AGENCY_NAME_MATCH = define(
+    "SIG.AGENCY_NAME_MATCH",
+    W,
+    "Chữ ký được gán cho cơ quan {code} chỉ vì khớp tên ({detail}); đây không phải bằng chứng — "
+    "hãy đăng ký chứng thư hoặc khai báo ánh xạ",
+    "The signature is attributed to {code} by a name match only ({detail}), which is not proof; "
+    "register the certificate or add a mapping",
+    D30,
+)
+EXPIRED_SINCE = define(
+    "SIG.EXPIRED_SINCE",
+    W,
+    "Chứng thư còn hiệu lực khi ký (theo thời gian người ký khai {claimed}), đã hết hạn từ {expired}, "
+    "không có dấu thời gian",
+    "Certificate valid when signed (claimed time {claimed}), expired since {expired}, no timestamp",
+    D28,
 )
 
 # --- cross-checks between the package and its signatures --------------------------------------
@@ -153,6 +171,12 @@ TRUST_STORE_EMPTY = define(
     "Kho tin cậy {file} không có chứng thư gốc nào",
     "The trust store {file} holds no trust anchor",
 )
+DIRECTORY_UNREADABLE = define(
+    "SIG.DIRECTORY_UNREADABLE",
+    E,
+    "Không đọc được danh bạ cơ quan {file} để đối chiếu chứng thư: {reason}",
+    "The agency directory {file} for matching certificates cannot be read: {reason}",
+)
 UNREADABLE = define(
     "SIG.UNREADABLE",
     E,
@@ -164,6 +188,12 @@ KEY_UNREADABLE = define(
     E,
     "Không đọc được khóa hoặc chứng thư ký {file}: {reason}",
     "The signing key or certificate {file} cannot be read: {reason}",
+)
+TOKEN_FAILED = define(
+    "SIG.TOKEN_FAILED",
+    E,
+    "Không dùng được thiết bị ký số (token/HSM qua PKCS#11): {detail}",
+    "The signing token (PKCS#11) cannot be used: {detail}",
 )
 SIGNING_FAILED = define(
     "SIG.SIGNING_FAILED",

@@ -8,6 +8,7 @@ from typing import Any
 
 from lienthong.problems import Problem, Severity
 from lienthong.signing import problems as P
+from lienthong.signing.agencies import AgencyMatch
 from lienthong.signing.identity import SignerIdentity
 
 
@@ -30,6 +31,8 @@ class SignatureReport:
     algorithm: str | None = None
     coverage: str | None = None
     file: str = ""  # the attachment this signature is in, for package reports
+    agency: AgencyMatch | None = None  # the agency the certificate was matched to, and how
+    signing_time_source: str | None = None  # "timestamp", "claimed" or None: when validity was judged
 
     @property
     def valid(self) -> bool:
@@ -37,6 +40,9 @@ class SignatureReport:
 
     @property
     def signer_kind(self) -> str | None:
+        """``agency`` or ``person``: the directory's word when it has one, else the certificate's names."""
+        if self.agency is not None and self.agency.kind is not None:
+            return self.agency.kind
         return self.signer.kind if self.signer else None
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,8 +53,10 @@ class SignatureReport:
             "valid": self.valid,
             "reason": self.reason,
             "signer": self.signer.to_dict() if self.signer else None,
+            "agency": self.agency.to_dict() if self.agency else None,
             "claimed_time": _iso(self.claimed_time),
             "timestamp_time": _iso(self.timestamp_time),
+            "validity_judged_at": self.signing_time_source,
             "level": self.level,
             "algorithm": self.algorithm,
             "coverage": self.coverage,

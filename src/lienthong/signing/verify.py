@@ -1,4 +1,4 @@
-"""Verifying a whole file: a signed PDF, or an edXML package with its signature, PDFs and cross-checks.
+"""Verifying a whole file: a signed PDF, any signed XML, or an edXML package with its PDFs and cross-checks.
 
 The cross-checks are Decree 30's rules read against the package metadata: the main document (the
 first PDF) carries the signer's personal signature and the agency's signature, every other PDF
@@ -16,6 +16,7 @@ from typing import IO
 
 from lienthong.edxml import (
     DEFAULT_LIMITS,
+    XMLDSIG_NS,
     Attachment,
     DocumentMessage,
     Message,
@@ -26,14 +27,17 @@ from lienthong.edxml import (
 from lienthong.edxml.blob import Base64Error, iter_head, read_bytes
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
+from lienthong.signing.agencies import AgencyDirectory, sender_problems
 from lienthong.signing.pdf import PdfVerifier
 from lienthong.signing.pki import Clock, utc_now
 from lienthong.signing.report import FileReport, SignatureReport
 from lienthong.signing.trust import TrustSource
 from lienthong.signing.xmldsig import PackageSignatureVerifier
+from lienthong.signing.xmlverify import XmlDocumentVerifier
 
 Source = bytes | str | os.PathLike[str]
 _PDF_MAGIC = b"%PDF-"
+_EDXML_NS = b"QCVN_102_2016"  # the edXML namespace, in the root element's declarations
 _SPOOL = 4 << 20
 
 
@@ -41,14 +45,25 @@ class Verifier:
     """One trust store, one clock: verifies PDFs and packages and says which rule each finding breaks."""
 
     def __init__(
-        self, trust: TrustSource, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
+        self,
+        trust: TrustSource,
+        *,
+        clock: Clock = utc_now,
+        limits: ParseLimits = DEFAULT_LIMITS,
+        directory: AgencyDirectory | None = None,
     ) -> None:
+        """``directory``: the agencies certificates are matched to (none: agency signatures are
+        reported as unidentified, never assumed to be the sender's)."""
         self.trust = trust
+        self.directory = directory
         # Attachment text spills to temporary files early: verification needs the header and,
         # one at a time, the PDFs, while signxml holds several copies of the whole package.
         self.limits = dataclasses.replace(limits, spool_in_memory=min(limits.spool_in_memory, _SPOOL))
-        self.pdf = PdfVerifier(trust, clock=clock)
-        self.package_signature = PackageSignatureVerifier(trust, clock=clock, limits=limits)
+        self.pdf = PdfVerifier(trust, clock=clock, directory=directory)
+        self.xml = XmlDocumentVerifier(trust, clock=clock, directory=directory)
+        self.package_signature = PackageSignatureVerifier(
+            trust, clock=clock, limits=limits, directory=directory
+        )
 
     def verify_file(self, path: str | os.PathLike[str]) -> FileReport:
         """A PDF or an edXML package, told apart by its first bytes."""
@@ -60,6 +75,9 @@ class Verifier:
             return FileReport(str(path), "?", problems=(problem,))
         if _PDF_MAGIC in head:
             return self.pdf.verify(path, name=str(path))
+        if _EDXML_NS not in head:
+            # Any other XML (a tax or customs notice): every XML-DSig in it, no Decree 30 rules.
+            return self.xml.verify(path, name=str(path))
         return self.verify_package(path, name=str(path))
 
     def verify_package(self, source: Source | IO[bytes], *, name: str = "") -> FileReport:
@@ -71,11 +89,25 @@ class Verifier:
         if isinstance(source, io.IOBase):
             source.seek(0)
         signature = self.package_signature.verify(source, message)
-        documents = tuple(self._verify_pdf(att) for att in _pdf_attachments(message))
+        pdfs = _pdf_attachments(message)
+        documents = tuple(self._verify_pdf(att) for att in pdfs)
         problems = cross_check(message, signature, documents)
+        # Signed XML attachments (tax, customs notices) after the PDFs: verified, not cross-checked.
+        others = tuple(r for att in _other_attachments(message, pdfs) if (r := self._verify_xml(att)))
         return FileReport(
-            label, "edxml", signatures=(signature,), problems=tuple(problems), attachments=documents
+            label, "edxml", signatures=(signature,), problems=tuple(problems), attachments=documents + others
         )
+
+    def _verify_xml(self, attachment: Attachment) -> FileReport | None:
+        """The report on a signed XML attachment; None for XML without XML-DSig (nothing to verify)."""
+        name = attachment.attachment_name or attachment.content_id or "?"
+        try:
+            data = read_bytes(attachment.data) if attachment.data is not None else b""
+        except Base64Error:
+            return None  # the codec's checks report undecodable content
+        if XMLDSIG_NS.encode() not in data:
+            return None
+        return self.xml.verify(data, name=name)
 
     def _verify_pdf(self, attachment: Attachment) -> FileReport:
         name = attachment.attachment_name or attachment.content_id or "?"
@@ -104,6 +136,18 @@ def _pdf_attachments(message: Message) -> list[Attachment]:
         except Base64Error:
             looks = False
         if declared or looks:
+            found.append(att)
+    return found
+
+
+def _other_attachments(message: Message, pdfs: list[Attachment]) -> list[Attachment]:
+    """XML attachments (by name or content type) that are not among the PDFs."""
+    if not isinstance(message, DocumentMessage):
+        return []
+    found = []
+    for att in message.attachment_list:
+        name, kind = (att.attachment_name or "").lower(), (att.content_type or "").lower()
+        if all(att is not p for p in pdfs) and (name.endswith(".xml") or "xml" in kind):
             found.append(att)
     return found
 
@@ -139,9 +183,7 @@ def cross_check(
             detail = "an attached document must carry the agency's signature"
             found.append(P.NOT_SIGNED_AS_REQUIRED(doc.file, name=doc.file, detail=detail))
         for sig in agencies:
-            code = sig.signer.agency_code if sig.signer else None
-            if sender and code and code != sender:
-                found.append(P.AGENCY_MISMATCH(f"{doc.file}#{sig.location}", found=code, expected=sender))
+            found.extend(sender_problems(sig.agency, sender, f"{doc.file}#{sig.location}"))
     any_valid = signature.valid or any(s.valid for d in documents for s in d.signatures)
     if not any_valid:
         detail = "neither the package nor any of its documents has a valid signature"

@@ -13,8 +13,6 @@ huge-tree parser (with entities, DTDs and network access off), behind the parse 
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import hashlib
 import os
 from dataclasses import dataclass
@@ -24,19 +22,8 @@ from typing import IO, Any
 
 from cryptography import x509
 from lxml import etree
-from pyhanko_certvalidator import CertificateValidator
-from pyhanko_certvalidator.errors import (
-    ExpiredError,
-    InsufficientRevinfoError,
-    InvalidCertificateError,
-    NotYetValidError,
-    PathBuildingError,
-    PathValidationError,
-    RevokedError,
-    ValidationError,
-)
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
+from signxml.exceptions import SignXMLException
 from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
@@ -54,20 +41,27 @@ from lienthong.edxml.writer import DECLARATION
 from lienthong.edxml.xmltools import NS, local_name
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
-from lienthong.signing.blocking import call_blocking
+from lienthong.signing.agencies import AgencyDirectory, sender_problems
+from lienthong.signing.certcheck import judge
 from lienthong.signing.errors import SigningError
 from lienthong.signing.identity import SignerIdentity
 from lienthong.signing.pki import Clock, Credential, utc_now
 from lienthong.signing.report import SignatureReport, verdict
-from lienthong.signing.trust import TrustSource, asn1_certificate
+from lienthong.signing.trust import TrustSource
+from lienthong.signing.xmlparts import (
+    ACCEPTED_METHODS,
+    DS,
+    certificates_of,
+    is_weak,
+    leaf_of,
+    run_signxml,
+    signed_signing_time,
+)
 
-DS = f"{{{XMLDSIG_NS}}}"
 SIGNATURE_PATH = "edXMLEnvelope/edXMLHeader/Signature"
 # SHA-256 of SignatureValue texts known to be static fakes from the public client library's
 # example code (found in every public sample package, standards.md §4).
 KNOWN_FAKE_VALUES = frozenset({"8c88b59e6ceda796cd17b7d3cf98fd8fd9b84e07bbc16529c92c23c62fc4feaa"})
-# Public-key methods only: an HMAC "signature" proves nothing about a certificate holder.
-ACCEPTED_METHODS = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
 ALGORITHMS = {"rsa-sha256": (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256)}
 LEGACY_ALGORITHMS = {"rsa-sha1": (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1)}
 
@@ -120,7 +114,14 @@ class PackageSignSpec:
 class PackageSigner:
     """Signs edXML packages with an enveloped XML-DSig in ``edXMLHeader`` (where the standard puts it)."""
 
-    def __init__(self, credential: Credential, spec: PackageSignSpec = PackageSignSpec()) -> None:
+    def __init__(
+        self,
+        credential: Credential,
+        spec: PackageSignSpec = PackageSignSpec(),
+        *,
+        directory: AgencyDirectory | None = None,
+    ) -> None:
+        """``directory`` lets the signer refuse a certificate proven to be another agency's."""
         if spec.algorithm in ALGORITHMS:
             method, digest = ALGORITHMS[spec.algorithm]
         elif spec.algorithm in LEGACY_ALGORITHMS:
@@ -130,6 +131,7 @@ class PackageSigner:
             raise SigningError(P.SIGNING_FAILED("", detail=f"unknown algorithm {spec.algorithm} ({known})"))
         self.credential = credential
         self.spec = spec
+        self.directory = directory
         self._method, self._digest = method, digest
 
     def sign(self, package: bytes | Message) -> bytes:
@@ -163,10 +165,14 @@ class PackageSigner:
 
     def _check_sender(self, header: etree._Element) -> None:
         """Refuse to make a package every receiver would reject with SIG.AGENCY_MISMATCH."""
-        code = SignerIdentity.of(self.credential.cert).agency_code
-        sender = header.findtext(f"{{{NS}}}MessageHeader/{{{NS}}}From/{{{NS}}}OrganId")
-        if code and sender and sender.strip() != code:
-            problem = P.AGENCY_MISMATCH(SIGNATURE_PATH, found=code, expected=sender.strip())
+        if self.directory is None:
+            return  # certificates carry no agency code: only the directory can tell
+        match = self.directory.match(SignerIdentity.of(self.credential.cert))
+        sender = (header.findtext(f"{{{NS}}}MessageHeader/{{{NS}}}From/{{{NS}}}OrganId") or "").strip()
+        if match.proven and sender and match.code != sender:
+            problem = P.AGENCY_MISMATCH(
+                SIGNATURE_PATH, found=f"{match.code} ({match.method.value})", expected=sender
+            )
             raise SigningError(problem)
 
 
@@ -189,11 +195,17 @@ class PackageSignatureVerifier:
     """Verifies the XML-DSig of one package against a trust store, at the clock's time."""
 
     def __init__(
-        self, trust: TrustSource, *, clock: Clock = utc_now, limits: ParseLimits = DEFAULT_LIMITS
+        self,
+        trust: TrustSource,
+        *,
+        clock: Clock = utc_now,
+        limits: ParseLimits = DEFAULT_LIMITS,
+        directory: AgencyDirectory | None = None,
     ) -> None:
         self.trust = trust
         self.clock = clock
         self.limits = limits
+        self.directory = directory
 
     def verify(self, source: Source, message: Message) -> SignatureReport:
         """The report on ``message``'s Signature; ``source`` is the package it was parsed from."""
@@ -215,27 +227,30 @@ class PackageSignatureVerifier:
         digest = _algorithm(fragment, "SignedInfo/Reference/DigestMethod")
         algorithm = (method or "?").rsplit("#", 1)[-1] + (f" / {(digest or '?').rsplit('#', 1)[-1]}")
         try:
-            certs = _certificates(fragment)
+            certs = certificates_of(fragment.element)
         except ValueError as exc:
             found.append(P.INVALID(where, detail=f"unreadable X509Certificate: {exc}"))
             return SignatureReport("xmldsig", where, None, verdict(found), tuple(found), algorithm=algorithm)
         if not certs:
             found.append(P.INVALID(where, detail="KeyInfo carries no X509Certificate"))
             return SignatureReport("xmldsig", where, None, verdict(found), tuple(found), algorithm=algorithm)
-        leaf = _leaf(certs)
+        leaf = leaf_of(certs)
         identity = SignerIdentity.of(leaf)
         moment = self.clock()
 
         integrity = self._check_integrity(source, leaf, moment)
         if integrity is not None:
             found.append(integrity)
-        weak = [a for a in (method, digest) if a and _is_weak(a)]
+        weak = [a for a in (method, digest) if a and is_weak(a)]
         if weak:
             found.append(P.WEAK_ALGORITHM(where, algorithm=", ".join(w.rsplit("#", 1)[-1] for w in weak)))
-        trust = self._check_trust(leaf, [c for c in certs if c is not leaf], moment, where)
-        if trust is not None:
-            found.append(trust)
-        found.extend(agency_problems(identity, message, where))
+        uris = [r.get("URI", "") for r in fragment.element.iterfind(f"{DS}SignedInfo/{DS}Reference")]
+        claimed = signed_signing_time(fragment.element, uris)
+        others = [c for c in certs if c is not leaf]
+        judgement = judge(self.trust, leaf, others, now=moment, claimed=claimed, where=where)
+        found.extend(judgement.problems)
+        match = self.directory.match(identity) if self.directory is not None else None
+        found.extend(sender_problems(match, _sender(message), where))
         return SignatureReport(
             "xmldsig",
             where,
@@ -244,6 +259,9 @@ class PackageSignatureVerifier:
             tuple(found),
             level="XML-DSig enveloped",
             algorithm=algorithm,
+            agency=match,
+            claimed_time=claimed,
+            signing_time_source=judgement.judged_at,
         )
 
     def _check_integrity(self, source: Source, leaf: x509.Certificate, moment: datetime) -> Problem | None:
@@ -261,58 +279,24 @@ class PackageSignatureVerifier:
             expect_references=1,
             verification_time=inside,
         )
-        try:
-            result = XMLVerifier().verify(data, x509_cert=leaf, parser=_huge_parser(), expect_config=config)
-        except InvalidDigest:
-            return P.MODIFIED(where, detail="the package changed after it was signed (digest mismatch)")
-        except (SignXMLException, InvalidInput, etree.XMLSyntaxError, ValueError) as exc:
-            return P.INVALID(where, detail=str(exc) or type(exc).__name__)
-        except Exception as exc:  # a malformed Signature must be a verdict, never a crash
-            return P.INVALID(where, detail=f"{type(exc).__name__}: {exc}")
+        result, problem = run_signxml(
+            lambda: XMLVerifier().verify(data, x509_cert=leaf, parser=_huge_parser(), expect_config=config),
+            where,
+            "the package changed after it was signed (digest mismatch)",
+        )
+        if problem is not None:
+            return problem
         signed = result.signed_xml  # type: ignore[union-attr]
         # Only a signature over the whole package (Reference URI="") vouches for its header.
         if signed is None or signed.tag != f"{{{NS}}}edXML":
             return P.INVALID(where, detail="the signature does not cover the whole package")
         return None
 
-    def _check_trust(
-        self, leaf: x509.Certificate, others: list[x509.Certificate], moment: datetime, where: str
-    ) -> Problem | None:
-        if not (leaf.not_valid_before_utc <= moment <= leaf.not_valid_after_utc):
-            span = f"valid {leaf.not_valid_before_utc.isoformat()} – {leaf.not_valid_after_utc.isoformat()}"
-            return P.EXPIRED(where, detail=f"{span}, checked at {moment.isoformat()}")
-        validator = CertificateValidator(
-            asn1_certificate(leaf),
-            intermediate_certs=[asn1_certificate(c) for c in others],
-            validation_context=self.trust.validation_context(moment),
-        )
-        try:
-            check = validator.async_validate_usage({"digital_signature"})  # type: ignore[no-untyped-call]
-            call_blocking(asyncio.run, check)
-        except RevokedError as exc:
-            return P.REVOKED(where, detail=str(exc))
-        except (ExpiredError, NotYetValidError) as exc:
-            return P.EXPIRED(where, detail=str(exc))
-        except InsufficientRevinfoError as exc:
-            return P.REVOCATION_UNKNOWN(where, detail=str(exc))
-        except PathBuildingError as exc:
-            return P.UNTRUSTED(where, detail=str(exc))
-        except InvalidCertificateError as exc:
-            return P.KEY_USAGE(where, detail=str(exc))
-        except (PathValidationError, ValidationError) as exc:
-            return P.UNTRUSTED(where, detail=str(exc))
-        return None
 
-
-def agency_problems(identity: SignerIdentity, message: Message, where: str) -> list[Problem]:
-    """Whether the package's signer is the sending agency (its code in the certificate)."""
+def _sender(message: Message) -> str | None:
     header = message.header
     sender = header.from_.organ_id if header is not None and header.from_ is not None else None
-    if identity.agency_code is None:
-        return [P.SIGNER_UNIDENTIFIED(where)]
-    if sender and identity.agency_code != sender.strip():
-        return [P.AGENCY_MISMATCH(where, found=identity.agency_code, expected=sender.strip())]
-    return []
+    return sender.strip() if sender else None
 
 
 def placeholder_reason(fragment: XmlFragment) -> str | None:
@@ -331,27 +315,6 @@ def placeholder_reason(fragment: XmlFragment) -> str | None:
 def _algorithm(fragment: XmlFragment, path: str) -> str | None:
     element = fragment.element.find("/".join(f"{DS}{part}" for part in path.split("/")))
     return element.get("Algorithm") if element is not None else None
-
-
-def _is_weak(uri: str) -> bool:
-    return uri.endswith(("#rsa-sha1", "#sha1", "#dsa-sha1"))
-
-
-def _certificates(fragment: XmlFragment) -> list[x509.Certificate]:
-    certs = []
-    for element in fragment.element.iter(f"{DS}X509Certificate"):
-        der = base64.b64decode("".join((element.text or "").split()), validate=True)
-        certs.append(x509.load_der_x509_certificate(der))
-    return certs
-
-
-def _leaf(certs: list[x509.Certificate]) -> x509.Certificate:
-    """The end-entity certificate: the one that issued none of the others."""
-    issuers = {c.issuer for c in certs}
-    for cert in certs:
-        if cert.subject not in issuers:
-            return cert
-    return certs[0]
 
 
 def _read(source: Source, limits: ParseLimits) -> bytes:
