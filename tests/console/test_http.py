@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 
 from lienthong.hub.people import hub_accounts
 from lienthong.hub.service import Hub
 from lienthong.store.db import make_engine
-from tests.console.conftest import client, login_csrf, sign_in
+from tests.console.conftest import client, login_csrf, serve, sign_in
 from tests.console.seed import PASSWORD
 from tests.hub.conftest import PG_ADMIN, make_hub
 
@@ -44,8 +44,8 @@ ROUTES = [
 
 
 @pytest.fixture(scope="module")
-def clients(seeded: Hub) -> Iterator[dict[str, TestClient]]:
-    made = {"anonymous": client(seeded), "ops": client(seeded), "nghean": client(seeded)}
+def clients(url: str) -> Iterator[dict[str, httpx.Client]]:
+    made = {"anonymous": client(url), "ops": client(url), "nghean": client(url)}
     for name in ("ops", "nghean"):
         sign_in(made[name], name)
     yield made
@@ -53,8 +53,11 @@ def clients(seeded: Hub) -> Iterator[dict[str, TestClient]]:
         c.close()
 
 
+Clients = dict[str, httpx.Client]
+
+
 @pytest.mark.parametrize(("path", "who"), ROUTES)
-def test_route_answers_by_credentials_and_scope(clients: dict[str, TestClient], path: str, who: str) -> None:
+def test_route_answers_by_credentials_and_scope(clients: Clients, path: str, who: str) -> None:
     anonymous = clients["anonymous"].get(path, follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"].startswith("/login?next=")
@@ -70,7 +73,7 @@ def test_route_answers_by_credentials_and_scope(clients: dict[str, TestClient], 
         assert 'lang="vi"' in national.text
 
 
-def test_unknown_agency_looks_like_a_forbidden_one(clients: dict[str, TestClient]) -> None:
+def test_unknown_agency_looks_like_a_forbidden_one(clients: dict[str, httpx.Client]) -> None:
     missing = clients["nghean"].get("/agencies/000.00.00.H99")
     hidden = clients["nghean"].get(f"/agencies/{OTHER}")
     assert missing.status_code == hidden.status_code == 404
@@ -81,7 +84,7 @@ def test_unknown_agency_looks_like_a_forbidden_one(clients: dict[str, TestClient
     assert main(missing.text) == main(hidden.text) and "Cao Bằng" not in hidden.text
 
 
-def test_search_is_server_side_paged_and_scoped(clients: dict[str, TestClient]) -> None:
+def test_search_is_server_side_paged_and_scoped(clients: dict[str, httpx.Client]) -> None:
     everything = clients["ops"].get("/agencies")
     total = int(re.search(r"Tìm thấy ([\d.]+) cơ quan", everything.text).group(1).replace(".", ""))  # type: ignore[union-attr]
     assert total > 3300
@@ -98,8 +101,8 @@ def test_search_is_server_side_paged_and_scoped(clients: dict[str, TestClient]) 
     assert "Tìm thấy 0 cơ quan" in wildcard.text  # LIKE wildcards are searched for literally
 
 
-def test_forms_without_csrf_are_refused(seeded: Hub) -> None:
-    with client(seeded) as c:
+def test_forms_without_csrf_are_refused(url: str) -> None:
+    with client(url) as c:
         refused = c.post("/login", data={"username": "ops", "password": "x" * 12})
         assert refused.status_code == 403
         sign_in(c, "ops")
@@ -112,41 +115,37 @@ def test_forms_without_csrf_are_refused(seeded: Hub) -> None:
         assert out.status_code == 303 and out.headers["location"] == "/login?bye=1"
 
 
-def test_sign_out_ends_the_session_on_the_server(seeded: Hub) -> None:
-    with client(seeded) as c:
+def test_sign_out_ends_the_session_on_the_server(url: str) -> None:
+    with client(url) as c:
         sign_in(c, "ops")
         stolen = c.cookies.get("lienthong_session")
         token = re.search(r'name="csrf" value="([^"]+)"', c.get("/").text).group(1)  # type: ignore[union-attr]
         c.post("/logout", data={"csrf": token})
-    with client(seeded) as replay:
-        replay.cookies.set("lienthong_session", stolen or "", domain="testserver")
+    with client(url) as replay:
+        replay.cookies.set("lienthong_session", stolen or "")
         assert replay.get("/", follow_redirects=False).status_code == 303
 
 
 def test_session_cookie_flags_and_safe_next(seeded: Hub) -> None:
-    with client(seeded) as c:
+    with serve(seeded, secure=True) as base, client(base) as c:
+        form = c.get("/login")
+        assert "secure" in form.headers["set-cookie"].lower()
+        csrf = form.cookies["lienthong_login_csrf"]  # a Secure cookie: sent back by hand over loopback HTTP
         response = c.post(
             "/login",
-            data={
-                "username": "ops",
-                "password": "mật-khẩu-thử-1",
-                "csrf": login_csrf(c),
-                "next": "//evil.test/x",
-            },
+            data={"username": "ops", "password": PASSWORD, "csrf": csrf, "next": "//evil.test/x"},
+            headers={"Cookie": f"lienthong_login_csrf={csrf}"},
             follow_redirects=False,
         )
-        cookie = response.headers["set-cookie"].lower()
-        assert (
-            "httponly" in cookie
-            and "secure" in cookie
-            and "samesite=lax" in cookie
-            and "max-age=28800" in cookie
-        )
+        assert response.status_code == 303
+        session = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and "session" in v)
+        for flag in ("httponly", "secure", "samesite=lax", "max-age=28800", "path=/"):
+            assert flag in session.lower(), session
         assert response.headers["location"] == "/"
 
 
-def test_sign_in_is_throttled(seeded: Hub) -> None:
-    with client(seeded) as c:
+def test_sign_in_is_throttled(url: str) -> None:
+    with client(url) as c:
         for _ in range(5):
             wrong = c.post(
                 "/login", data={"username": "bxd", "password": "sai-mat-khau!", "csrf": login_csrf(c)}
@@ -159,7 +158,7 @@ def test_sign_in_is_throttled(seeded: Hub) -> None:
         assert c.cookies.get("lienthong_session") is None
 
 
-def test_english_and_local_assets(clients: dict[str, TestClient]) -> None:
+def test_english_and_local_assets(clients: dict[str, httpx.Client]) -> None:
     c = clients["ops"]
     english = c.get("/agencies?lang=en")
     assert 'lang="en"' in english.text and "Directory" in english.text
@@ -185,7 +184,7 @@ def test_a_database_that_is_down_gives_a_page_not_a_traceback(tmp_path: Path, pg
         hub = make_hub(tmp_path, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
         with hub.write() as s:
             hub_accounts().add(s, "ops", PASSWORD, "operator", datetime.now(UTC))
-        with client(hub) as c:
+        with serve(hub) as base, client(base) as c:
             sign_in(c, "ops")
             assert c.get("/agencies").status_code == 200
             with admin.connect() as conn:  # the database goes away under the running hub

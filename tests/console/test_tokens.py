@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.testclient import TestClient
 
 from lienthong.accounts.model import Person
 from lienthong.accounts.store import AccountStore
@@ -15,6 +14,8 @@ from lienthong.hub.service import Hub
 from lienthong.web.auth import WebAuth
 from lienthong.web.i18n import Catalogue
 from lienthong.web.pages import Pages
+from tests.console.conftest import client
+from tests.hub.conftest import Server
 
 
 def test_bearer_tokens_are_scoped_and_revocable(seeded: Hub) -> None:
@@ -35,7 +36,7 @@ def test_bearer_tokens_are_scoped_and_revocable(seeded: Hub) -> None:
         store.accounts.revoke_token(s, revoked_id, now)
         _, orphan = store.accounts.issue_token(s, "bxd", ["send"], now)
         store.accounts.set_state(s, "bxd", "disabled", now)
-    with TestClient(app, base_url="https://testserver") as c:
+    with Server(app) as server, client(server.url) as c:
         assert c.get("/api/whoami").status_code == 401
         assert c.get("/api/whoami").headers["content-type"] == "application/json"
         for token in (reader, revoked, orphan, "lt_forged"):

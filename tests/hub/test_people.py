@@ -10,6 +10,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from lienthong.accounts import signin
+from lienthong.accounts.model import digest
 from lienthong.accounts.passwords import verify_password
 from lienthong.cli.main import app as cli
 from lienthong.hub.people import hub_accounts, in_scope
@@ -78,6 +79,10 @@ def test_sign_in_throttle_sessions_and_audit(hub: Hub) -> None:
     with hub.write() as s:
         later = signin.sign_in(accounts, s, "an.nguyen", PASSWORD, "10.0.0.7", NOW + timedelta(minutes=16))
     assert later.person is not None
+    with hub.write() as s:  # a sign-in sweeps the expired sessions away
+        signin.sign_in(accounts, s, "an.nguyen", PASSWORD, "10.0.0.7", NOW + timedelta(hours=9))
+        tokens = s.execute(select(ACCOUNTS.sessions.c.token_hash)).scalars().all()
+    assert len(tokens) == 1 and digest(ok.token) not in tokens and digest(later.token) not in tokens
     # A huge password is refused without hashing a megabyte.
     with hub.write() as s:
         huge = signin.sign_in(accounts, s, "nobody.else", "x" * 1_000_000, "10.0.0.9", NOW)

@@ -56,8 +56,9 @@ def sign_in(accounts: Accounts, s: Session, username: str, password: str, ip: st
             token_hash=digest(token), user_id=person.id, csrf=csrf, created_at=now, expires_at=expires, ip=ip
         )
     )
-    # Old attempts are only needed for the window; keep the table small.
+    # Old attempts are only needed for the window, expired sessions not at all: keep the tables small.
     s.execute(delete(accounts.t.attempts).where(accounts.t.attempts.c.at < now - 4 * policy.window))
+    s.execute(delete(accounts.t.sessions).where(accounts.t.sessions.c.expires_at < now))
     accounts.record(s, now, person.actor, "account.sign_in", username, {"ip": ip})
     return SignIn(person=person, token=token, csrf=csrf, expires_at=expires)
 

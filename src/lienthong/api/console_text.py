@@ -18,6 +18,7 @@ CONSOLE: dict[str, tuple[str, str]] = {
         "Accounts are managed with lienthong hub user (add, disable, reset a password).",
     ),
     "role": ("Vai trò", "Role"),
+    "full_name": ("Họ và tên", "Full name"),
     "scope": ("Phạm vi", "Scope"),
     "disabled": ("Đã khóa", "Disabled"),
     "whole_country": ("Toàn quốc", "Whole country"),
