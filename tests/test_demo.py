@@ -114,5 +114,5 @@ def test_the_country_demo_at_a_small_size_shows_every_fault_and_its_outcome(tmp_
     assert list((out / "emails").glob("*.eml")) and (out / "trace.png").read_bytes()[:4] == b"\x89PNG"
     assert b"<svg" in (out / "trace.svg").read_bytes()
     screen = (out / "terminal.svg").read_text("utf-8")  # the run's own screen, with no web font fetched
-    assert "Kết quả / outcomes" in screen.replace("&#160;", " ") and "https://" not in screen
+    assert "Kết quả / outcomes" in screen.replace("&#160;", " ") and 'url("http' not in screen
     assert "Mọi kết quả như mong đợi" in done.stdout and "results.json" in done.stdout
