@@ -55,6 +55,8 @@ def serve(
         None, "--checks-policy", help="Preflight checks policy (TOML)."
     ),
     watch: bool = typer.Option(True, help="Run the warning system in this worker (alerts, daily reports)."),
+    rate: float = typer.Option(50.0, help="Sustained requests per second allowed to each connected system."),
+    burst: int = typer.Option(200, help="Requests a connected system may send at once above the rate."),
 ) -> None:
     """Run the hub: migrations are applied on start."""
     import uvicorn
@@ -67,7 +69,13 @@ def serve(
     from lienthong.watch.service import Watch
 
     hub = _hub(
-        db, data_dir, policy=policy, max_package_bytes=max_package_mb << 20, checks_policy=checks_policy
+        db,
+        data_dir,
+        policy=policy,
+        max_package_bytes=max_package_mb << 20,
+        checks_policy=checks_policy,
+        rate_per_second=rate,
+        rate_burst=burst,
     )
     monitor = HubMonitor(hub, MonitorConfig.from_env())
     watch_config = WatchConfig.from_env()
