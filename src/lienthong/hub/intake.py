@@ -294,8 +294,13 @@ def commit(
     blob_key: str,
     system: SystemRef,
     now: datetime,
+    batch_entries: list[tuple[str, str, str, dict[str, Any]]] | None = None,
 ) -> Accepted:
-    """Duplicate checks and every row of an accepted package, inside one transaction."""
+    """Duplicate checks and every row of an accepted package, inside one transaction.
+
+    Refusals are raised before anything is written. With ``batch_entries`` the audit entries join
+    the caller's batch (appended once for many packages) instead of being appended here.
+    """
     kind = "status" if isinstance(prepared.message, StatusMessage) else "edoc"
     earlier = _earlier(session, prepared, upload.sha256, kind)
     repeat_id = next(
@@ -305,9 +310,8 @@ def commit(
         repeat = session.get_one(Package, repeat_id)
         # A blind retry of the same bytes: success with the original id, nothing delivered twice.
         repeat.repeat_count += 1
-        audit.append(
-            session, now, system.system_id, "package.repeat", repeat.doc_id, {"sha256": upload.sha256}
-        )
+        entry = (system.system_id, "package.repeat", repeat.doc_id, {"sha256": upload.sha256})
+        _append(session, now, [entry], batch_entries)
         return Accepted(
             doc_id=repeat.doc_id,
             kind=repeat.kind,
@@ -394,7 +398,7 @@ def commit(
         entries.append(
             (system.system_id, "status.route", answered.delivery_id, {"status": prepared.status_code})
         )
-    audit.append_many(session, now, entries)  # one statement for every entry of this package
+    _append(session, now, entries, batch_entries)
     return Accepted(
         doc_id=doc_id,
         kind=kind,
@@ -407,6 +411,19 @@ def commit(
         notified=[o.recipient for o in outcomes if o.state == "pending"],
         status_code=prepared.status_code,
     )
+
+
+def _append(
+    session: Session,
+    now: datetime,
+    entries: list[tuple[str, str, str, dict[str, Any]]],
+    batch_entries: list[tuple[str, str, str, dict[str, Any]]] | None,
+) -> None:
+    """Every entry of this package in one statement, or into the caller's batch."""
+    if batch_entries is None:
+        audit.append_many(session, now, entries)
+    else:
+        batch_entries.extend(entries)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, **kwargs)
         _sqlite_settings(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    # No pre-ping: it costs a round trip on every checkout. A connection the server dropped fails
+    # its statement once and is discarded by the pool; recycling bounds how stale one can get.
+    return create_engine(url, pool_pre_ping=False, pool_recycle=1800, pool_size=10, max_overflow=20, **kwargs)
 
 
 def _sqlite_settings(engine: Engine) -> None:
