@@ -284,10 +284,12 @@ def router(hub: Hub) -> APIRouter:
         since = params.get("version", "")
         with hub.read() as s:
             rows = directory.list_agencies(s, since_version=int(since) if since.isdigit() else 0)
-            centers = {
-                sa.agency_code: sys_id
-                for sa, sys_id in s.execute(
-                    select(SystemAgency, System.system_id).join(System, SystemAgency.system_pk == System.id)
+            centers: dict[str, str] = {
+                code: sys_id
+                for code, sys_id in s.execute(
+                    select(SystemAgency.agency_code, System.system_id).join(
+                        System, SystemAgency.system_pk == System.id
+                    )
                 ).all()
             }
         return ok(
@@ -338,7 +340,7 @@ def router(hub: Hub) -> APIRouter:
     return api
 
 
-def _first_mail(agency: Agency) -> str:
+def _first_mail(agency: Agency | directory.AgencyRow) -> str:
     return agency.emails.split(",")[0] if agency.emails else ""
 
 

@@ -30,7 +30,7 @@ from lienthong.hub.keys import KeyRing
 from lienthong.problems import LienthongError, Problem
 from lienthong.store.blobs import FileBlobStore
 from lienthong.store.db import make_engine, migrate, session_factory
-from lienthong.store.tables import Agency, Delivery, Package, Refusal, StatusEvent, System
+from lienthong.store.tables import OPEN_DELIVERY, Agency, Delivery, Package, Refusal, StatusEvent, System
 from lienthong.store.writer import Batch, GroupWriter
 
 Clock = Callable[[], datetime]
@@ -423,25 +423,33 @@ class Hub:
 
     # --- receive ------------------------------------------------------------------------------------
 
-    def _inbox_query(self, system: SystemRef, kind: str | None) -> Any:
+    @staticmethod
+    def _open_for(system: SystemRef, kind: str | None) -> list[Any]:
+        """The receiver's open deliveries: answered from the partial index ``ix_deliveries_open``."""
+        where = [Delivery.recipient_code.in_(system.agency_codes), OPEN_DELIVERY]
+        if kind:
+            where.append(Delivery.kind == kind)
+        return where
+
+    def pending(
+        self,
+        system: SystemRef,
+        kind: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+        after: str | None = None,
+    ) -> list[InboxItem]:
+        """Open deliveries in arrival order; ``after`` (a delivery id) pages by key, not by offset."""
         query = (
             select(Delivery, Package)
             .join(Package, Delivery.package_id == Package.id)
-            .where(
-                Delivery.recipient_code.in_(system.agency_codes), Delivery.state.in_(("pending", "fetched"))
-            )
+            .where(*self._open_for(system, kind))
         )
-        if kind:
-            query = query.where(Delivery.kind == kind)
-        return query
-
-    def pending(
-        self, system: SystemRef, kind: str | None = None, limit: int = 1000, offset: int = 0
-    ) -> list[InboxItem]:
+        if after:
+            mark = select(Delivery.id).where(Delivery.delivery_id == after).scalar_subquery()
+            query = query.where(Delivery.id > mark)
         with self.read() as s:
-            rows = s.execute(
-                self._inbox_query(system, kind).order_by(Delivery.id).limit(limit).offset(offset)
-            ).all()
+            rows = s.execute(query.order_by(Delivery.id).limit(limit).offset(offset)).all()
             return [
                 InboxItem(
                     delivery_id=d.delivery_id,
@@ -459,8 +467,8 @@ class Hub:
             ]
 
     def count_pending(self, system: SystemRef, kind: str | None = None) -> int:
+        query = select(func.count()).select_from(Delivery).where(*self._open_for(system, kind))
         with self.read() as s:
-            query = self._inbox_query(system, kind).with_only_columns(func.count(Delivery.id))
             return int(s.execute(query).scalar_one())
 
     def _own_delivery(self, s: Session, system: SystemRef, delivery_id: str) -> tuple[Delivery, Package]:

@@ -1,6 +1,9 @@
 """The hub's accept path as users feel it: a real ``lienthong hub serve`` process driven over HTTP.
 
-Run: ``.venv/bin/python bench/http.py [--engines sqlite,postgresql] [--clients 1,4,16] [--workers 1]``.
+(Named ``accept_http.py``, not ``http.py``: a file named like the standard library's ``http`` in
+``bench/`` would shadow it for every other bench script run from that folder.)
+
+Run: ``.venv/bin/python bench/accept_http.py [--engines sqlite,postgresql] [--clients 1,4,16] [--workers 1]``.
 
 For each engine it prepares a hub (directory, systems, a bearer token), starts ``lienthong hub serve``
 as its own process, and has 1, 4 and 16 clients (threads, one keep-alive connection each) send
@@ -12,36 +15,31 @@ after the other in this process. It prints packages/s, p50/p99 latency and the r
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import os
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
-# This file is named like the standard library's ``http``: keep its folder off the import path.
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _HERE]
+import httpx
+import sqlalchemy as sa
+from lxml import etree
 
-import argparse  # noqa: E402
-import hashlib  # noqa: E402
-import os  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from typing import IO  # noqa: E402
-
-import httpx  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-from lxml import etree  # noqa: E402
-
-from lienthong.edxml import to_bytes  # noqa: E402
-from lienthong.edxml.builder import attachment_from_bytes, build_document  # noqa: E402
-from lienthong.hub import directory  # noqa: E402
-from lienthong.hub.config import HubConfig  # noqa: E402
-from lienthong.hub.service import Hub  # noqa: E402
-from lienthong.store.db import make_engine  # noqa: E402
+from lienthong.edxml import to_bytes
+from lienthong.edxml.builder import attachment_from_bytes, build_document
+from lienthong.hub import directory
+from lienthong.hub.config import HubConfig
+from lienthong.hub.service import Hub
+from lienthong.store.db import make_engine
 
 PG_ADMIN = os.environ.get("LIENTHONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 SENDER = "000.00.00.G22"
