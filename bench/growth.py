@@ -36,6 +36,7 @@ from lienthong.store.tables import Agency, Delivery, Package
 
 PG_ADMIN = os.environ.get("LIENTHONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 SENDER, RECEIVER = "000.00.00.G22", "000.00.00.H41"
+TOP = 100_000_000  # old packages count down from here; accepted ones take ids above (SQLite) or below
 AGENCIES = [f"000.{n // 99 + 1:02d}.{n % 99 + 1:02d}.H01" for n in range(1000)]
 
 
@@ -79,7 +80,7 @@ def fill(hub: Hub, start: int, stop: int) -> None:
         for n in range(first, min(stop, first + chunk)):
             at = base + timedelta(seconds=n)
             packages.append(
-                {"id": n + 1_000_000, "doc_id": f"old-{n}", "kind": "edoc", "sender_code": SENDER}
+                {"id": TOP - n, "doc_id": f"old-{n}", "kind": "edoc", "sender_code": SENDER}
                 | {
                     "system_id": "bench.sender",
                     "sha256": f"{n:064x}",
@@ -88,12 +89,13 @@ def fill(hub: Hub, start: int, stop: int) -> None:
                 }
                 | {"business_type": 0, "priority": 0, "problems_json": "[]", "problem_count": 0}
                 | {"repeat_count": 0, "received_at": at, "document_id": f"old-{n}"}
+                | {"notation_key": f"{SENDER}|2025|{n}/VPCP-KSTT", "notation": f"{n}/VPCP-KSTT"}
             )
             for r in range(2):
                 recipient = AGENCIES[(n * 2 + r) % len(AGENCIES)]
                 state = "pending" if (n * 2 + r) % 200 == 0 else "done"
                 deliveries.append(
-                    {"delivery_id": f"old-{n}-{r}", "package_id": n + 1_000_000, "recipient_code": recipient}
+                    {"delivery_id": f"old-{n}-{r}", "package_id": TOP - n, "recipient_code": recipient}
                     | {"kind": "edoc", "state": state, "created_at": at, "fetch_count": 1}
                 )
         with hub.write() as s:

@@ -441,7 +441,18 @@ class Hub:
     ) -> list[InboxItem]:
         """Open deliveries in arrival order; ``after`` (a delivery id) pages by key, not by offset."""
         query = (
-            select(Delivery, Package)
+            select(
+                Delivery.delivery_id,
+                Delivery.kind,
+                Package.sender_code,
+                Delivery.recipient_code,
+                Delivery.state,
+                Delivery.created_at,
+                Delivery.fetched_at,
+                Package.subject,
+                Package.notation,
+                Package.size,
+            )
             .join(Package, Delivery.package_id == Package.id)
             .where(*self._open_for(system, kind))
         )
@@ -450,21 +461,21 @@ class Hub:
             query = query.where(Delivery.id > mark)
         with self.read() as s:
             rows = s.execute(query.order_by(Delivery.id).limit(limit).offset(offset)).all()
-            return [
-                InboxItem(
-                    delivery_id=d.delivery_id,
-                    kind=d.kind,
-                    sender=p.sender_code,
-                    recipient=d.recipient_code,
-                    state=d.state,
-                    created_at=as_utc(d.created_at),
-                    updated_at=as_utc(d.fetched_at or d.created_at),
-                    subject=p.subject,
-                    notation=p.notation,
-                    size=p.size,
-                )
-                for d, p in rows
-            ]
+        return [
+            InboxItem(
+                delivery_id=r.delivery_id,
+                kind=r.kind,
+                sender=r.sender_code,
+                recipient=r.recipient_code,
+                state=r.state,
+                created_at=as_utc(r.created_at),
+                updated_at=as_utc(r.fetched_at or r.created_at),
+                subject=r.subject,
+                notation=r.notation,
+                size=r.size,
+            )
+            for r in rows
+        ]
 
     def count_pending(self, system: SystemRef, kind: str | None = None) -> int:
         query = select(func.count()).select_from(Delivery).where(*self._open_for(system, kind))

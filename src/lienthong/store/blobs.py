@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
 
+import pybase64
+
 
 class BlobStore(Protocol):
     """Where package bodies live, addressed by their SHA-256."""
@@ -128,6 +130,18 @@ class FileBlobStore:
 
     def free_bytes(self) -> int:
         return shutil.disk_usage(self.root).free
+
+
+def base64_chunks(path: Path, chunk: int = 3 << 20) -> Iterator[bytes]:
+    """A file as base64, a few MB at a time (``chunk`` is a multiple of 3: no padding mid-stream)."""
+    assert chunk % 3 == 0
+    with path.open("rb") as fh:
+        while data := fh.read(chunk):
+            yield pybase64.b64encode(data)
+
+
+def base64_size(size: int) -> int:
+    return 4 * ((size + 2) // 3)
 
 
 def _fsync_dir(path: Path) -> None:
