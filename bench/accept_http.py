@@ -108,7 +108,7 @@ def free_port() -> int:
 class Server:
     """``lienthong hub serve`` as a child process on a loopback port."""
 
-    def __init__(self, folder: Path, url: str, workers: int) -> None:
+    def __init__(self, folder: Path, url: str, workers: int, extra: list[str] | None = None) -> None:
         self.port = free_port()
         self.log: IO[bytes] = (folder / "serve.log").open("wb")
         command = [
@@ -129,6 +129,7 @@ class Server:
         ]
         if workers > 1:
             command += ["--workers", str(workers)]
+        command += extra or []
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
