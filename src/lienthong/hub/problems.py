@@ -137,6 +137,12 @@ UNAVAILABLE = define(
     "The hub cannot process this now: {detail}",
 )
 # --- issue 5 (preflight checks): the one check finding the hub refuses under every policy ---
+OPERATION = define(
+    "HUB.OPERATION",
+    E,
+    "Không thực hiện được thao tác vận hành: {detail}",
+    "The operation cannot be done: {detail}",
+)
 STATE_SECRET = define(
     "HUB.STATE_SECRET",
     E,

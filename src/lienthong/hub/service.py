@@ -28,6 +28,7 @@ from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Accepted, Refused, Upload
 from lienthong.hub.keys import KeyRing
 from lienthong.problems import LienthongError, Problem
+from lienthong.store import wakeups
 from lienthong.store.blobs import FileBlobStore
 from lienthong.store.db import make_engine, migrate, session_factory
 from lienthong.store.tables import OPEN_DELIVERY, Agency, Delivery, Package, Refusal, StatusEvent, System
@@ -209,9 +210,12 @@ class Hub:
         )  # clock may be swapped
         self._touched: dict[str, float] = {}
         self._listeners: list[Callable[[HubEvent], None]] = []
+        self.listener: wakeups.Listener | None = None
         self.tally: Tally = NoTally()  # monitoring replaces it (lienthong.monitor.hub)
 
     def close(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
         self.writer.stop()
         self.engine.dispose()
 
@@ -219,6 +223,14 @@ class Hub:
         """A batch's shared work before its commit: the bodies placed and synced, one audit append."""
         self.blobs.place_many(batch.bodies)
         audit.append_many(session, batch.now, batch.entries)
+        if self.is_postgres and batch.wake:
+            wakeups.announce(session, batch.wake)  # sent at commit, to every worker
+
+    def listen(self) -> None:
+        """Wake this process's long-polling receivers for mail accepted by other workers (PostgreSQL)."""
+        if self.is_postgres and self.listener is None:
+            self.listener = wakeups.Listener(self.engine, self.notifier.notify)
+            self.listener.start()
 
     # --- transactions --------------------------------------------------------------------------
 
@@ -338,6 +350,7 @@ class Hub:
                 self._refusal_rows(s, batch, system_id, refused, upload)
                 raise
             batch.bodies.append((upload.path, upload.sha256))
+            batch.wake.update(done.notified)
             return done
 
         try:
@@ -559,6 +572,7 @@ class Hub:
                 raise HubError(HP.BAD_REQUEST("", detail=f"delivery is {delivery.state}, not failed"))
             delivery.state = "pending"
             batch.entries.append((actor, "delivery.reoffer", delivery_id, {}))
+            batch.wake.add(delivery.recipient_code)
             return delivery.recipient_code
 
         self.notifier.notify([self.writer.run(job)])

@@ -42,6 +42,7 @@ class Batch:
     now: datetime
     entries: list[AuditItem] = field(default_factory=list)
     bodies: list[tuple[Path, str]] = field(default_factory=list)  # (synced staging file, sha256)
+    wake: set[str] = field(default_factory=set)  # agencies with new mail: other workers hear of it
 
 
 @dataclass
