@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lienthong.cli import hub_ops
 from lienthong.cli import report as report_cli
 from lienthong.hub import directory
 from lienthong.hub import problems as HP
@@ -26,6 +27,9 @@ app.add_typer(system_app, name="system")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_cli.watch_app, name="watch")
 app.command("report")(report_cli.report)
+app.command("backup")(hub_ops.backup)
+app.command("restore")(hub_ops.restore)
+app.command("archive")(hub_ops.archive)
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (env LIENTHONG_HUB_DB).")]
 DirOpt = Annotated[str | None, typer.Option("--data-dir", help="Data folder (env LIENTHONG_DATA_DIR).")]

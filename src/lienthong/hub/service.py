@@ -637,6 +637,12 @@ class Hub:
 
     # --- audit ----------------------------------------------------------------------------------------
 
+    def missing_bodies(self) -> list[str]:
+        """Packages whose stored body is not in the blob store (after a restore, say)."""
+        with self.read() as s:
+            rows = s.execute(select(Package.doc_id, Package.blob_key)).all()
+        return [doc_id for doc_id, key in rows if not self.blobs.exists(key)]
+
     def verify_audit(self) -> audit.ChainReport:
         with self.read() as s:
             return audit.verify(s)

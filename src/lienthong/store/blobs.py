@@ -132,6 +132,14 @@ class FileBlobStore:
         return shutil.disk_usage(self.root).free
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def base64_chunks(path: Path, chunk: int = 3 << 20) -> Iterator[bytes]:
     """A file as base64, a few MB at a time (``chunk`` is a multiple of 3: no padding mid-stream)."""
     assert chunk % 3 == 0

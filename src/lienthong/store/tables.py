@@ -197,6 +197,7 @@ class AuditEntry(Base):
     """One line of the hash-chained audit log."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_subject", "subject"),)  # an archived package's proof
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

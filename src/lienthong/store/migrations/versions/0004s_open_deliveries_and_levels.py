@@ -1,4 +1,4 @@
-"""open deliveries index, agencies by level
+"""open deliveries index, agencies by level, audit entries by subject
 
 Revision ID: 0004s
 Revises: 0003m
@@ -28,8 +28,10 @@ def upgrade() -> None:
         postgresql_where=OPEN,
     )
     op.create_index("ix_agencies_level_code", "agencies", ["level", "code"], unique=False)
+    op.create_index("ix_audit_subject", "audit_log", ["subject"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_subject", table_name="audit_log")
     op.drop_index("ix_agencies_level_code", table_name="agencies")
     op.drop_index("ix_deliveries_open", table_name="deliveries")
