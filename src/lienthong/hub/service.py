@@ -30,7 +30,7 @@ from lienthong.hub.keys import KeyRing
 from lienthong.problems import LienthongError, Problem
 from lienthong.store import wakeups
 from lienthong.store.blobs import FileBlobStore
-from lienthong.store.db import make_engine, migrate, session_factory
+from lienthong.store.db import Checkpointer, make_engine, migrate, session_factory
 from lienthong.store.tables import OPEN_DELIVERY, Agency, Delivery, Package, Refusal, StatusEvent, System
 from lienthong.store.writer import Batch, GroupWriter
 
@@ -192,7 +192,12 @@ class Hub:
         self.clock = clock
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(config.database_url)
+        self.checkpointer: Checkpointer | None = None
+        if self.engine.dialect.name == "sqlite":
+            self.checkpointer = Checkpointer(self.engine)  # before the first connection
         migrate(self.engine)
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         self.sessions = session_factory(self.engine)
         self.blobs = FileBlobStore(config.blob_dir)
         self.keys = KeyRing(config.key_dir)
@@ -217,6 +222,8 @@ class Hub:
         if self.listener is not None:
             self.listener.stop()
         self.writer.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
     def _finish_batch(self, session: Session, batch: Batch) -> None:

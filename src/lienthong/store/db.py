@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
 
 
 def normalise_url(url: str) -> str:
@@ -55,6 +58,44 @@ def _sqlite_settings(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         # Take the write lock at the start, so two writers queue instead of deadlocking on upgrade.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Checkpointer:
+    """SQLite: move the WAL into the database file in a background thread, not in a commit.
+
+    By default the connection whose commit crosses 1,000 WAL pages runs the checkpoint itself
+    (fsyncing the database file); with one writer that stalls every request waiting on that batch.
+    Here commits never checkpoint; this thread does, every ``every`` seconds (PASSIVE: it never
+    blocks the writer or the readers).
+    """
+
+    def __init__(self, engine: Engine, every: float = 1.0) -> None:
+        self.engine = engine
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+        @event.listens_for(engine, "connect")
+        def no_auto_checkpoint(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="lienthong-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception as exc:  # a busy or missing file: the next round tries again
+                log.warning("WAL checkpoint failed: %s", exc)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
