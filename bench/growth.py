@@ -73,14 +73,15 @@ def setup(hub: Hub) -> None:
 _PG_PACKAGES = """
 INSERT INTO packages (id, doc_id, kind, sender_code, system_id, sha256, size, blob_key, document_id,
   notation_key, notation, business_type, priority, problems_json, problem_count, repeat_count, received_at)
-SELECT CAST(:top AS bigint) - n, 'old-' || n, 'edoc', CAST(:sender AS text), 'bench.sender', lpad(to_hex(n), 64, '0'), 300000,
-  lpad(to_hex(n), 64, '0'), 'old-' || n, CAST(:sender AS text) || '|2025|' || n || '/VPCP-KSTT', n || '/VPCP-KSTT',
-  0, 0, '[]', 0, 0, timestamptz '2025-01-01 00:00:00+00' + n * interval '1 second'
+SELECT CAST(:top AS bigint) - n, 'old-' || n, 'edoc', CAST(:sender AS text), 'bench.sender',
+  lpad(to_hex(n), 64, '0'), 300000, lpad(to_hex(n), 64, '0'), 'old-' || n,
+  CAST(:sender AS text) || '|2025|' || n || '/VPCP-KSTT', n || '/VPCP-KSTT', 0, 0, '[]', 0, 0, timestamptz '2025-01-01 00:00:00+00' + n * interval '1 second'
 FROM generate_series(CAST(:start AS int), CAST(:stop AS int) - 1) AS n
 """
 _PG_DELIVERIES = """
 INSERT INTO deliveries (delivery_id, package_id, recipient_code, kind, state, created_at, fetch_count)
-SELECT 'old-' || n || '-' || r, CAST(:top AS bigint) - n, (CAST(:agencies AS text[]))[1 + (n * 2 + r) % CAST(:count AS int)], 'edoc',
+SELECT 'old-' || n || '-' || r, CAST(:top AS bigint) - n,
+  (CAST(:agencies AS text[]))[1 + (n * 2 + r) % CAST(:count AS int)], 'edoc',
   CASE WHEN (n * 2 + r) % 200 = 0 THEN 'pending' ELSE 'done' END,
   timestamptz '2025-01-01 00:00:00+00' + n * interval '1 second', 1
 FROM generate_series(CAST(:start AS int), CAST(:stop AS int) - 1) AS n, generate_series(0, 1) AS r
