@@ -75,7 +75,8 @@ INSERT INTO packages (id, doc_id, kind, sender_code, system_id, sha256, size, bl
   notation_key, notation, business_type, priority, problems_json, problem_count, repeat_count, received_at)
 SELECT CAST(:top AS bigint) - n, 'old-' || n, 'edoc', CAST(:sender AS text), 'bench.sender',
   lpad(to_hex(n), 64, '0'), 300000, lpad(to_hex(n), 64, '0'), 'old-' || n,
-  CAST(:sender AS text) || '|2025|' || n || '/VPCP-KSTT', n || '/VPCP-KSTT', 0, 0, '[]', 0, 0, timestamptz '2025-01-01 00:00:00+00' + n * interval '1 second'
+  CAST(:sender AS text) || '|2025|' || n || '/VPCP-KSTT', n || '/VPCP-KSTT',
+  0, 0, '[]', 0, 0, timestamptz '2025-01-01 00:00:00+00' + n * interval '1 second'
 FROM generate_series(CAST(:start AS int), CAST(:stop AS int) - 1) AS n
 """
 _PG_DELIVERIES = """
