@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from lienthong.cli.main import app as cli
 from lienthong.hub import archive
 from lienthong.hub.config import HubConfig
 from lienthong.hub.service import Hub
-from lienthong.store.db import make_engine
-from tests.hub.conftest import PG_ADMIN, document, send, system
+from tests.hub.conftest import document, pg_database, send, system
 
 
 @pytest.fixture
@@ -25,16 +22,8 @@ def restore_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     if db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'restored' / 'hub.sqlite3'}"
         return
-    name = f"lt_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database() as url:
+        yield url
 
 
 def test_backup_then_restore_passes_audit_verify_and_serves_the_same_packages(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from lienthong.store.loop import Loop
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def _sqlite_settings(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class Checkpointer:
+class Checkpointer(Loop):
     """SQLite: move the WAL into the database file in a background thread, not in a commit.
 
     By default the connection whose commit crosses 1,000 WAL pages runs the checkpoint itself
@@ -69,25 +70,16 @@ class Checkpointer:
     blocks the writer or the readers).
     """
 
+    name = "lienthong-checkpoint"
+
     def __init__(self, engine: Engine, every: float = 1.0) -> None:
+        super().__init__()
         self.engine = engine
         self.every = every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
         @event.listens_for(engine, "connect")
         def no_auto_checkpoint(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="lienthong-checkpoint", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):

@@ -14,11 +14,15 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, text
 
+from lienthong.store.loop import Loop
+
 log = logging.getLogger(__name__)
 BACKGROUND_LOCK = 770781  # the write lock is 770780
 
 
-class Leader:
+class Leader(Loop):
+    name = "lienthong-leader"
+
     def __init__(
         self,
         engine: Engine,
@@ -26,27 +30,18 @@ class Leader:
         key: int = BACKGROUND_LOCK,
         retry: float = 5.0,
     ) -> None:
+        super().__init__()
         self.engine = engine
         self.on_elected = on_elected
         self.key = key
         self.retry = retry
         self.elected = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._conn: Connection | None = None
 
     def start(self) -> None:
         if self.engine.dialect.name != "postgresql":
             self._elect()
             return
-        self._thread = threading.Thread(target=self._campaign, name="lienthong-leader", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        super().start()
 
     def _elect(self) -> None:
         self.elected.set()
@@ -55,7 +50,7 @@ class Leader:
         except Exception:
             log.exception("background work failed to start")
 
-    def _campaign(self) -> None:
+    def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -15,6 +15,8 @@ import psycopg
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from lienthong.store.loop import Loop
+
 log = logging.getLogger(__name__)
 CHANNEL = "lienthong_mail"
 _PAYLOAD = 7000  # NOTIFY payloads stop at 8000 bytes
@@ -32,27 +34,18 @@ def announce(session: Session, codes: Iterable[str]) -> None:
         session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
 
 
-class Listener:
+class Listener(Loop):
     """A thread holding one connection that LISTENs and hands each notice's codes to ``wake``."""
 
+    name = "lienthong-listen"
+
     def __init__(self, engine: Engine, wake: Callable[[list[str]], None], retry: float = 2.0) -> None:
+        super().__init__()
         url = engine.url.set(drivername="postgresql")
         self.conninfo = url.render_as_string(hide_password=False)
         self.wake = wake
         self.retry = retry
         self.ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="lienthong-listen", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
