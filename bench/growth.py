@@ -83,7 +83,7 @@ _PG_DELIVERIES = """
 INSERT INTO deliveries (delivery_id, package_id, recipient_code, kind, state, created_at, fetch_count)
 SELECT 'old-' || n || '-' || r, CAST(:top AS bigint) - n,
   (CAST(:agencies AS text[]))[1 + (n * 2 + r) % CAST(:count AS int)], 'edoc',
-  CASE WHEN (n * 2 + r) % 200 = 0 THEN 'pending' ELSE 'done' END,
+  CASE WHEN (n * 2 + r) % 199 = 0 THEN 'pending' ELSE 'done' END,
   timestamptz '2025-01-01 00:00:00+00' + n * interval '1 second', 1
 FROM generate_series(CAST(:start AS int), CAST(:stop AS int) - 1) AS n, generate_series(0, 1) AS r
 """
@@ -123,7 +123,7 @@ def fill(hub: Hub, start: int, stop: int) -> None:
             )
             for r in range(2):
                 recipient = AGENCIES[(n * 2 + r) % len(AGENCIES)]
-                state = "pending" if (n * 2 + r) % 200 == 0 else "done"
+                state = "pending" if (n * 2 + r) % 199 == 0 else "done"  # spread over the agencies
                 deliveries.append(
                     {"delivery_id": f"old-{n}-{r}", "package_id": TOP - n, "recipient_code": recipient}
                     | {"kind": "edoc", "state": state, "created_at": at, "fetch_count": 1}

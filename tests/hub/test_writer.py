@@ -111,3 +111,34 @@ def test_token_lookups_are_cached_and_forgotten_on_change(hub: Hub) -> None:
     assert hub.system_for_token(token) is not None  # cached for cache_seconds
     hub.forget_cached()
     assert hub.system_for_token(token) is None
+
+
+def test_sqlite_checkpoints_run_in_the_background_not_in_commits(tmp_path: Path) -> None:
+    import sqlite3
+    import time
+
+    from sqlalchemy import text
+
+    from lienthong.store.db import Checkpointer, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    checkpointer = Checkpointer(engine, every=0.05)
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0  # commits never do it
+        conn.execute(text("CREATE TABLE t (x TEXT)"))
+        conn.execute(text("INSERT INTO t VALUES (:x)"), [{"x": "y" * 4000}] * 2000)  # > 1,000 pages
+    probe = sqlite3.connect(tmp_path / "c.sqlite3", isolation_level=None)
+    checkpointer.start()
+    try:
+        frames = 10**9
+        deadline = time.monotonic() + 10
+        while frames > 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES ('z')"))
+            frames = probe.execute("PRAGMA wal_checkpoint(NOOP)").fetchone()[1]
+        assert frames <= 10  # checkpointed in the background, so the WAL started over
+    finally:
+        checkpointer.stop()
+        probe.close()
+        engine.dispose()

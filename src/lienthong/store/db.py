@@ -84,8 +84,13 @@ class Checkpointer(Loop):
     def _run(self) -> None:
         while not self._stop.wait(self.every):
             try:
-                with self.engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                # On the driver's connection: SQLAlchemy's would open a transaction (BEGIN IMMEDIATE)
+                # first, and SQLite refuses a checkpoint inside one.
+                raw = self.engine.raw_connection()
+                try:
+                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+                finally:
+                    raw.close()
             except Exception as exc:  # a busy or missing file: the next round tries again
                 log.warning("WAL checkpoint failed: %s", exc)
 
