@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -16,19 +17,35 @@ from lienthong.monitor.hub import HubMonitor
 from lienthong.watch.config import WatchConfig
 
 
+class Lifecycle(Protocol):
+    """Work that starts and stops with the server (``lienthong.api.factory.Background``)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 def create_app(
-    hub: Hub, sdk_prefix: str = "", monitor: HubMonitor | None = None, watch_config: WatchConfig | None = None
+    hub: Hub,
+    sdk_prefix: str = "",
+    monitor: HubMonitor | None = None,
+    watch_config: WatchConfig | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> FastAPI:
-    """The app; ``monitor`` (health, metrics, mTLS identity) is created from the environment when absent."""
+    """The app; ``monitor`` (health, metrics, mTLS identity) is created from the environment when absent.
+
+    ``lifecycle`` replaces the default background work (the monitor's sweeps) when given.
+    """
     monitor = monitor or HubMonitor(hub, MonitorConfig.from_env())  # monitor
+    background: Lifecycle = lifecycle or monitor
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        monitor.start()  # monitor: sweeps and certificate scans run while the server does
+        background.start()  # monitor: sweeps and certificate scans run while the server does
         try:
             yield
         finally:
-            monitor.stop()
+            background.stop()
 
     app = FastAPI(
         lifespan=lifespan,

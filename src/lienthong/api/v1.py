@@ -100,6 +100,7 @@ class Page(BaseModel):
     items: list[Any]
     offset: int
     limit: int
+    next: str | None = Field(None, description="Pass as `after` for the next page (None: the last page)")
 
 
 class AckIn(BaseModel):
@@ -192,12 +193,14 @@ def router(hub: Hub) -> APIRouter:
         kind: Annotated[str | None, Query(pattern="^(edoc|status)$")] = None,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        after: Annotated[str | None, Query(description="the last delivery id of the previous page")] = None,
     ) -> Any:
-        items = hub.pending(system, kind, limit, offset)
+        items = hub.pending(system, kind, limit, offset, after)
         return {
             "items": [InboxItemOut.model_validate(dataclasses.asdict(i)) for i in items],
             "offset": offset,
             "limit": limit,
+            "next": items[-1].delivery_id if len(items) == limit else None,
         }
 
     @api.get("/inbox/wait", summary="Wait (long poll) until something is waiting; returns the count")
@@ -244,9 +247,12 @@ def router(hub: Hub) -> APIRouter:
         since_version: int | None = None,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+        after: Annotated[str | None, Query(description="the last code of the previous page")] = None,
     ) -> Any:
         with hub.read() as s:
-            rows = directory.list_agencies(s, level=level, since_version=since_version)
+            rows = directory.list_agencies(
+                s, level=level, since_version=since_version, after=after, limit=limit, offset=offset
+            )
         items = [
             AgencyOut(
                 code=a.code,
@@ -257,9 +263,14 @@ def router(hub: Hub) -> APIRouter:
                 state=a.state,
                 version=a.version,
             )
-            for a in rows[offset : offset + limit]
+            for a in rows
         ]
-        return {"items": items, "offset": offset, "limit": limit}
+        return {
+            "items": items,
+            "offset": offset,
+            "limit": limit,
+            "next": rows[-1].code if len(rows) == limit else None,
+        }
 
     @api.get("/receipt-key", summary="The public key that verifies acceptance receipts")
     def receipt_key() -> Any:

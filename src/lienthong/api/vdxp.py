@@ -7,16 +7,18 @@ Parameters arrive as ``XroadVnpt-*`` headers authenticated by an HMAC-SHA256 ove
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import select
 
 from lienthong.api import ops
@@ -27,6 +29,7 @@ from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Refused, Upload
 from lienthong.hub.service import Hub, HubError
 from lienthong.problems import LienthongError, Problem
+from lienthong.store import blobs
 from lienthong.store.tables import Agency, System, SystemAgency
 
 PREFIX = "XroadVnpt-"
@@ -223,7 +226,7 @@ def router(hub: Hub) -> APIRouter:
     @operation("getEdoc")
     def get_edoc(system: SystemRef, params: dict[str, str]) -> Response:
         path, _ = hub.fetch(system, params.get("docid", ""))
-        return ok(data=base64.b64encode(path.read_bytes()).decode("ascii"))
+        return _base64_answer(path)
 
     @api.get("/downloadEdoc")
     def download(request: Request) -> Response:
@@ -233,7 +236,7 @@ def router(hub: Hub) -> APIRouter:
         except (AuthError, HubError):
             # The SDK saves any body as the document: "not found" must be an empty body.
             return Response(b"", status_code=404, media_type="application/octet-stream")
-        return Response(path.read_bytes(), media_type="application/octet-stream")
+        return FileResponse(path, media_type="application/octet-stream")  # streamed from the file
 
     @operation("updateStatus")
     def update_status(system: SystemRef, params: dict[str, str]) -> Response:
@@ -284,10 +287,12 @@ def router(hub: Hub) -> APIRouter:
         since = params.get("version", "")
         with hub.read() as s:
             rows = directory.list_agencies(s, since_version=int(since) if since.isdigit() else 0)
-            centers = {
-                sa.agency_code: sys_id
-                for sa, sys_id in s.execute(
-                    select(SystemAgency, System.system_id).join(System, SystemAgency.system_pk == System.id)
+            centers: dict[str, str] = {
+                code: sys_id
+                for code, sys_id in s.execute(
+                    select(SystemAgency.agency_code, System.system_id).join(
+                        System, SystemAgency.system_pk == System.id
+                    )
                 ).all()
             }
         return ok(
@@ -338,7 +343,17 @@ def router(hub: Hub) -> APIRouter:
     return api
 
 
-def _first_mail(agency: Agency) -> str:
+def _base64_answer(path: Path) -> Response:
+    """``ok(data=<the file as base64>)``, byte for byte, streamed: the body is never held in memory."""
+    head = json.dumps({"status": "OK", "ErrorCode": "0", "ErrorDesc": "Success", "data": ""})[:-2].encode()
+    tail = b'"}'
+    size = len(head) + blobs.base64_size(path.stat().st_size) + len(tail)
+    body = itertools.chain([head], blobs.base64_chunks(path), [tail])
+    headers = {"Content-Length": str(size)}
+    return StreamingResponse(body, media_type="application/json", headers=headers)
+
+
+def _first_mail(agency: Agency | directory.AgencyRow) -> str:
     return agency.emails.split(",")[0] if agency.emails else ""
 
 

@@ -11,10 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from lienthong.accounts.store import AccountStore
+from lienthong.cli import hub_ops
 from lienthong.cli import report as report_cli
 from lienthong.cli.opening import open_hub
 from lienthong.cli.people import user_app
 from lienthong.hub import directory
+from lienthong.hub import problems as HP
 from lienthong.hub.config import HubConfig, Policy
 from lienthong.hub.people import hub_accounts
 from lienthong.hub.service import Hub
@@ -38,6 +40,9 @@ def _people(db: str | None, data_dir: str | None) -> AccountStore:
 
 
 app.add_typer(user_app(_people, "hub's console"), name="user")
+app.command("backup")(hub_ops.backup)
+app.command("restore")(hub_ops.restore)
+app.command("archive")(hub_ops.archive)
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (env LIENTHONG_HUB_DB).")]
 DirOpt = Annotated[str | None, typer.Option("--data-dir", help="Data folder (env LIENTHONG_DATA_DIR).")]
@@ -67,36 +72,53 @@ def serve(
     checks_policy: Path | None = typer.Option(
         None, "--checks-policy", help="Preflight checks policy (TOML)."
     ),
-    watch: bool = typer.Option(True, help="Run the warning system in this worker (alerts, daily reports)."),
+    watch: bool = typer.Option(True, help="Run the warning system (alerts, daily reports)."),
+    rate: float = typer.Option(50.0, help="Sustained requests per second allowed to each connected system."),
+    burst: int = typer.Option(200, help="Requests a connected system may send at once above the rate."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (PostgreSQL only; SQLite has one writer)."),
 ) -> None:
-    """Run the hub: migrations are applied on start."""
+    """Run the hub: migrations are applied on start; several workers share one PostgreSQL."""
+    import os
+
     import uvicorn
 
-    from lienthong.api.app import create_app
+    from lienthong.api.factory import ENV, ServeOptions
     from lienthong.monitor.config import MonitorConfig
-    from lienthong.monitor.hub import HubMonitor
     from lienthong.monitor.identity import ClientCertMode
-    from lienthong.watch.config import WatchConfig
-    from lienthong.watch.service import Watch
 
-    hub = _hub(
-        db, data_dir, policy=policy, max_package_bytes=max_package_mb << 20, checks_policy=checks_policy
+    options = ServeOptions(
+        db=db,
+        data_dir=data_dir,
+        policy=policy.value,
+        sdk_prefix=sdk_prefix,
+        max_package_bytes=max_package_mb << 20,
+        checks_policy=str(checks_policy.resolve()) if checks_policy else None,
+        watch=watch,
+        rate=rate,
+        burst=burst,
+        workers=workers,
     )
-    monitor = HubMonitor(hub, MonitorConfig.from_env())
-    watch_config = WatchConfig.from_env()
-    if watch:
-        # Every worker may run it: the database makes the daily run happen once and shares the outbox.
-        Watch(hub, watch_config).attach().start()
-    typer.echo(f"Lienthong hub on http://{host}:{port} (database {hub.engine.url.render_as_string()})")
+    hub = Hub(options.hub_config())  # migrates once, before any worker starts
+    engine = hub.engine.url.render_as_string()
+    postgres = hub.is_postgres
+    hub.close()
+    if workers > 1 and not postgres:
+        detail = "SQLite has one writer process: use PostgreSQL (--db postgresql://...) for --workers > 1"
+        _die(LienthongError(HP.OPERATION("", detail=detail)))
+    os.environ[ENV] = options.to_env()  # each worker builds its app from it
+    typer.echo(f"Lienthong hub on http://{host}:{port} (database {engine}, {workers} worker(s))")
     # With the client-certificate check on, the peer address must stay the proxy's own: uvicorn would
     # otherwise replace it with X-Forwarded-For and the trusted-proxy test would see the agency.
-    checking = monitor.config.client_cert.mode is not ClientCertMode.OFF
+    checking = MonitorConfig.from_env().client_cert.mode is not ClientCertMode.OFF
     uvicorn.run(
-        create_app(hub, sdk_prefix, monitor, watch_config),
+        "lienthong.api.factory:app_from_environment",
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         log_level="info",
         proxy_headers=not checking,
+        timeout_worker_healthcheck=60,  # a worker importing on a busy machine is slow, not dead
     )
 
 

@@ -45,6 +45,10 @@ class ParseLimits:
     max_elements: int = 200_000
     max_text: int = 1 << 20  # characters of text in one element other than attachment content
     spool_in_memory: int = 32 << 20  # base64 characters kept in memory before spilling to disk
+    # Inputs up to this size go to libxml2 whole (no splitter: the splitter's walk in Python is
+    # most of a small package's cost) and the limits are checked on the tree. Never above max_text,
+    # so no text node can break that limit unseen.
+    whole_below: int = 1 << 20
 
 
 DEFAULT_LIMITS = ParseLimits()
@@ -66,6 +70,12 @@ def parse(source: Source, *, limits: ParseLimits = DEFAULT_LIMITS, repair: bool 
     """
     repairs: list[Problem] = []
     extra_prefixes: list[str] = []
+    if _known_size(source) <= min(limits.whole_below, limits.max_text, limits.spool_in_memory):
+        try:  # the fast path for a small, well-formed package; anything else is read the long way
+            with _open(source) as stream:
+                return _parse_stream(stream, limits, repair, [], [], whole=True)
+        except (ParseError, _RetryWithPrefix):
+            pass  # the splitter's path gives the precise refusal (truncation, DTD, prefixes …)
     is_stream = not isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike))
     start = source.tell() if is_stream and source.seekable() else None  # type: ignore[union-attr]
     while True:
@@ -110,6 +120,20 @@ def parse_status(source: Source, **kwargs: Any) -> StatusMessage:
 
 
 # --- input handling ---------------------------------------------------------------------------
+
+
+def _known_size(source: Source) -> int:
+    """The input's size when it is known without reading it (bytes, a file); else a huge number."""
+    if isinstance(source, (bytes, bytearray)):
+        return len(source)
+    if isinstance(source, memoryview):
+        return source.nbytes
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            return os.stat(source).st_size
+        except OSError:
+            return 1 << 62  # let the normal path report why it cannot be read
+    return 1 << 62
 
 
 @contextmanager
@@ -246,6 +270,7 @@ def _parse_stream(
     repair: bool,
     prefixes: list[str],
     repairs: list[Problem],
+    whole: bool = False,
 ) -> Message:
     parser = etree.XMLParser(
         resolve_entities=False,
@@ -266,9 +291,10 @@ def _parse_stream(
     try:
         for n, chunk in enumerate(_head_fixups(_chunks(stream, limits), repair, prefixes, local_repairs)):
             if n == 0:
-                split = _ascii_compatible(chunk)
+                split = not whole and _ascii_compatible(chunk)
             fed = splitter.feed(chunk) if split else chunk
-            lines += fed.count(b"\n")
+            if not whole:  # only a refusal needs the line count; a failed whole parse is redone
+                lines += fed.count(b"\n")
             parser.feed(fed)
         if split:
             unfinished = bool(splitter.stack or splitter.pending)
@@ -296,23 +322,24 @@ def _parse_stream(
     if root.getroottree().docinfo.doctype:  # type: ignore[attr-defined]
         raise ParseError(P.DTD_FORBIDDEN(""))
     if not split:
-        _check_tree_limits(root, limits)
+        _check_tree_limits(root, limits, texts=not whole)
     repairs[:] = local_repairs
     return _to_message(root, _place_blobs(root, splitter.blobs), repairs)
 
 
-def _check_tree_limits(root: etree._Element, limits: ParseLimits) -> None:
+def _check_tree_limits(root: etree._Element, limits: ParseLimits, texts: bool = True) -> None:
     """The splitter's limits, checked on the tree when the encoding (UTF-16 …) kept the splitter out.
 
     libxml2's own limits (depth 256, 10 MB per text node) and ``max_bytes`` bound the parse itself;
-    this gives the same refusals, with the same codes, as for a UTF-8 package.
+    this gives the same refusals, with the same codes, as for a UTF-8 package. ``texts`` is off
+    for an input smaller than ``max_text``: none of its texts can be longer.
     """
     stack: list[str] = []
     elements = 0
     for event, element in etree.iterwalk(root, events=("start", "end")):
         if event == "end":
             stack.pop()
-            if len(element.tail or "") > limits.max_text and stack:
+            if texts and len(element.tail or "") > limits.max_text and stack:
                 raise ParseError(P.TEXT_TOO_LARGE("/".join(stack), limit=limits.max_text))
             continue
         if len(stack) >= limits.max_depth:
@@ -321,7 +348,7 @@ def _check_tree_limits(root: etree._Element, limits: ParseLimits) -> None:
         elements += 1
         if elements > limits.max_elements:
             raise ParseError(P.TOO_MANY_ELEMENTS("/".join(stack[:-1]), limit=limits.max_elements))
-        if len(element.text or "") > limits.max_text:
+        if texts and len(element.text or "") > limits.max_text:
             raise ParseError(P.TEXT_TOO_LARGE("/".join(stack), limit=limits.max_text))
 
 

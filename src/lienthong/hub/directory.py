@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from lienthong.codes.agency import AgencyCode, CodeKind, classify
@@ -61,47 +61,32 @@ class AgencyInput:
     legacy: bool = False
 
 
-def add_agency(session: Session, item: AgencyInput, now: datetime, actor: str = "operator") -> Agency:
-    code = item.code.strip()
+def _level_and_parent(code: str, legacy: bool) -> tuple[int | None, str | None]:
+    """The level and parent a code implies; refuses a code that is not what ``legacy`` says."""
     found = classify(code)
     if found.kind is CodeKind.AGENCY or found.kind is CodeKind.SYSTEM:
         assert found.code is not None
         level: int | None = found.code.level
         derived_parent = str(found.code.parent) if found.code.parent else None
-        if item.legacy:
+        if legacy:
             raise _fail(f"{code} is a Decision-20 code; register it without --legacy")
-    elif found.kind in (CodeKind.LEGACY, CodeKind.SYSTEM_ID):
-        if not item.legacy:
+        return level, derived_parent
+    if found.kind in (CodeKind.LEGACY, CodeKind.SYSTEM_ID):
+        if not legacy:
             raise _fail(f"{code} is not a Decision-20 code; register it explicitly with --legacy")
-        level, derived_parent = None, None
-    else:
-        raise _fail(f"'{code}' is not an agency code (NNN.NN.NN.XNN) nor a recognisable legacy code")
-    if not item.name.strip():
-        raise _fail(f"{code}: a name is required")
-    if session.execute(select(Agency).where(Agency.code == code)).scalar_one_or_none() is not None:
+        return None, None
+    raise _fail(f"'{code}' is not an agency code (NNN.NN.NN.XNN) nor a recognisable legacy code")
+
+
+def add_agency(session: Session, item: AgencyInput, now: datetime, actor: str = "operator") -> Agency:
+    values = _new_row(item, now)
+    code = values["code"]
+    if session.execute(select(Agency.id).where(Agency.code == code)).first() is not None:
         raise _fail(f"{code} is already in the directory")
-    parent = item.parent.strip() if item.parent else derived_parent
-    agency = Agency(
-        code=code,
-        name=item.name.strip(),
-        parent_code=parent,
-        level=level,
-        legacy=item.legacy,
-        state="active",
-        emails=",".join(e.strip() for e in item.emails if e.strip()),
-        version=next_version(session),
-        created_at=now,
-        updated_at=now,
-    )
+    agency = Agency(**values, version=next_version(session))
     session.add(agency)
-    audit.append(
-        session,
-        now,
-        actor,
-        "agency.add",
-        code,
-        {"name": agency.name, "parent": parent, "legacy": item.legacy},
-    )
+    details = {"name": agency.name, "parent": agency.parent_code, "legacy": item.legacy}
+    audit.append(session, now, actor, "agency.add", code, details)
     return agency
 
 
@@ -124,49 +109,115 @@ def set_state(session: Session, code: str, state: str, now: datetime, actor: str
     return agency
 
 
+@dataclass(frozen=True)
+class AgencyRow:
+    """One directory entry as lists and syncs show it (plain columns, no ORM object)."""
+
+    id: int
+    code: str
+    name: str
+    parent_code: str | None
+    level: int | None
+    legacy: bool
+    state: str
+    emails: str
+    version: int
+    updated_at: datetime
+
+
+_ROW = (
+    Agency.id,
+    Agency.code,
+    Agency.name,
+    Agency.parent_code,
+    Agency.level,
+    Agency.legacy,
+    Agency.state,
+    Agency.emails,
+    Agency.version,
+    Agency.updated_at,
+)
+
+
 def list_agencies(
     session: Session,
     *,
     level: int | None = None,
     since_version: int | None = None,
     include_removed: bool = False,
-) -> list[Agency]:
-    query = select(Agency).order_by(Agency.code)
+    after: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[AgencyRow]:
+    """Filtered and paged in SQL, in code order; ``after`` (a code) pages by key."""
+    query = select(*_ROW).order_by(Agency.code)
     if level is not None:
         query = query.where(Agency.level == level)
     if since_version is not None:
         query = query.where(Agency.version > since_version)
     elif not include_removed:
         query = query.where(Agency.state != "removed")
-    return list(session.execute(query).scalars())
+    if after:
+        query = query.where(Agency.code > after)
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [AgencyRow(*row) for row in session.execute(query)]
 
 
 def import_agencies(session: Session, path: Path, now: datetime, actor: str = "operator") -> tuple[int, int]:
-    """Import a CSV (code,name,parent,emails,legacy) or JSON list; returns (added, skipped)."""
-    rows = _read_rows(path)
+    """Import a CSV (code,name,parent,emails,legacy) or JSON list; returns (added, skipped).
+
+    In bulk: every row is checked as ``add_agency`` checks one, then all are inserted with one
+    directory version and one audit entry (listing the codes), in the caller's transaction.
+    """
     existing = set(session.execute(select(Agency.code)).scalars())
-    added = skipped = 0
-    for row in rows:
+    added: list[dict[str, Any]] = []
+    skipped = 0
+    for row in _read_rows(path):
         code = str(row.get("code", "")).strip()
         if not code or code in existing:
             skipped += 1
             continue
         emails = row.get("emails") or row.get("mail") or ""
-        add_agency(
-            session,
-            AgencyInput(
-                code=code,
-                name=str(row.get("name", "")),
-                parent=str(row.get("parent") or row.get("pcode") or "") or None,
-                emails=tuple(str(emails).replace(";", ",").split(",")),
-                legacy=str(row.get("legacy", "")).lower() in ("1", "true", "yes"),
-            ),
-            now,
-            actor,
+        item = AgencyInput(
+            code=code,
+            name=str(row.get("name", "")),
+            parent=str(row.get("parent") or row.get("pcode") or "") or None,
+            emails=tuple(str(emails).replace(";", ",").split(",")),
+            legacy=str(row.get("legacy", "")).lower() in ("1", "true", "yes"),
         )
+        added.append(_new_row(item, now))
         existing.add(code)
-        added += 1
-    return added, skipped
+    if added:
+        version = next_version(session)
+        for values in added:
+            values["version"] = version
+        for start in range(0, len(added), 5000):
+            session.execute(insert(Agency), added[start : start + 5000])
+        codes = [r["code"] for r in added]
+        audit.append(session, now, actor, "agency.import", f"{len(codes)} agencies", {"codes": codes})
+    return len(added), skipped
+
+
+def _new_row(item: AgencyInput, now: datetime) -> dict[str, Any]:
+    """The checks of one new agency (as ``add_agency``) and its column values, without a version."""
+    code = item.code.strip()
+    level, derived_parent = _level_and_parent(code, item.legacy)
+    if not item.name.strip():
+        raise _fail(f"{code}: a name is required")
+    return {
+        "code": code,
+        "name": item.name.strip(),
+        "parent_code": item.parent.strip() if item.parent and item.parent.strip() else derived_parent,
+        "level": level,
+        "legacy": item.legacy,
+        "state": "active",
+        "emails": ",".join(e.strip() for e in item.emails if e.strip()),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

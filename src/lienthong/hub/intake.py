@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from lienthong.checks import hub_check
@@ -294,8 +294,13 @@ def commit(
     blob_key: str,
     system: SystemRef,
     now: datetime,
+    batch_entries: list[tuple[str, str, str, dict[str, Any]]] | None = None,
 ) -> Accepted:
-    """Duplicate checks and every row of an accepted package, inside one transaction."""
+    """Duplicate checks and every row of an accepted package, inside one transaction.
+
+    Refusals are raised before anything is written. With ``batch_entries`` the audit entries join
+    the caller's batch (appended once for many packages) instead of being appended here.
+    """
     kind = "status" if isinstance(prepared.message, StatusMessage) else "edoc"
     earlier = _earlier(session, prepared, upload.sha256, kind)
     repeat_id = next(
@@ -305,9 +310,8 @@ def commit(
         repeat = session.get_one(Package, repeat_id)
         # A blind retry of the same bytes: success with the original id, nothing delivered twice.
         repeat.repeat_count += 1
-        audit.append(
-            session, now, system.system_id, "package.repeat", repeat.doc_id, {"sha256": upload.sha256}
-        )
+        entry = (system.system_id, "package.repeat", repeat.doc_id, {"sha256": upload.sha256})
+        _append(session, now, [entry], batch_entries)
         return Accepted(
             doc_id=repeat.doc_id,
             kind=repeat.kind,
@@ -394,7 +398,7 @@ def commit(
         entries.append(
             (system.system_id, "status.route", answered.delivery_id, {"status": prepared.status_code})
         )
-    audit.append_many(session, now, entries)  # one statement for every entry of this package
+    _append(session, now, entries, batch_entries)
     return Accepted(
         doc_id=doc_id,
         kind=kind,
@@ -407,6 +411,19 @@ def commit(
         notified=[o.recipient for o in outcomes if o.state == "pending"],
         status_code=prepared.status_code,
     )
+
+
+def _append(
+    session: Session,
+    now: datetime,
+    entries: list[tuple[str, str, str, dict[str, Any]]],
+    batch_entries: list[tuple[str, str, str, dict[str, Any]]] | None,
+) -> None:
+    """Every entry of this package in one statement, or into the caller's batch."""
+    if batch_entries is None:
+        audit.append_many(session, now, entries)
+    else:
+        batch_entries.extend(entries)
 
 
 @dataclass(frozen=True)
@@ -422,10 +439,7 @@ class Earlier:
 
 
 _NEW_DOCUMENT = and_(Package.kind == "edoc", Package.business_type == 0)
-# One statement built once (SQLAlchemy compiles and caches it once): the same bytes from this
-# sender, and the new documents this one could duplicate. At most a few rows: duplicates of new
-# documents are refused, so each arm matches one earlier package at most.
-_EARLIER = select(
+_EARLIER_COLUMNS = (
     Package.id,
     Package.doc_id,
     Package.sha256,
@@ -434,16 +448,19 @@ _EARLIER = select(
     Package.notation_key,
     Package.kind,
     Package.business_type,
-).where(
-    or_(
-        and_(Package.sender_code == bindparam("sender"), Package.sha256 == bindparam("sha256")),
-        and_(
-            _NEW_DOCUMENT,
-            Package.sender_code == bindparam("sender"),
-            Package.document_id == bindparam("docid"),
-        ),
-        and_(_NEW_DOCUMENT, Package.notation_key == bindparam("key")),
-    )
+)
+# One statement built once (SQLAlchemy compiles and caches it once): the same bytes from this
+# sender, and the new documents this one could duplicate. At most a few rows: duplicates of new
+# documents are refused, so each arm matches one earlier package at most. A UNION ALL, not an OR:
+# each arm is answered from its own index (SQLite scans the whole table for the OR form).
+_EARLIER = union_all(
+    select(*_EARLIER_COLUMNS).where(
+        Package.sender_code == bindparam("sender"), Package.sha256 == bindparam("sha256")
+    ),
+    select(*_EARLIER_COLUMNS).where(
+        Package.sender_code == bindparam("sender"), Package.document_id == bindparam("docid"), _NEW_DOCUMENT
+    ),
+    select(*_EARLIER_COLUMNS).where(Package.notation_key == bindparam("key"), _NEW_DOCUMENT),
 )
 
 

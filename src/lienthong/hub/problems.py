@@ -143,6 +143,12 @@ DATABASE_UNREACHABLE = define(
     "Cannot reach the hub's database ({target}): {detail}",
 )
 # --- issue 5 (preflight checks): the one check finding the hub refuses under every policy ---
+OPERATION = define(
+    "HUB.OPERATION",
+    E,
+    "Không thực hiện được thao tác vận hành: {detail}",
+    "The operation cannot be done: {detail}",
+)
 STATE_SECRET = define(
     "HUB.STATE_SECRET",
     E,

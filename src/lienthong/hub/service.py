@@ -28,9 +28,11 @@ from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Accepted, Refused, Upload
 from lienthong.hub.keys import KeyRing
 from lienthong.problems import LienthongError, Problem
+from lienthong.store import wakeups
 from lienthong.store.blobs import FileBlobStore
-from lienthong.store.db import make_engine, migrate, session_factory
-from lienthong.store.tables import Agency, Delivery, Package, Refusal, StatusEvent, System
+from lienthong.store.db import Checkpointer, make_engine, migrate, session_factory
+from lienthong.store.tables import OPEN_DELIVERY, Agency, Delivery, Package, Refusal, StatusEvent, System
+from lienthong.store.writer import Batch, GroupWriter
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -190,7 +192,12 @@ class Hub:
         self.clock = clock
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(config.database_url)
+        self.checkpointer: Checkpointer | None = None
+        if self.engine.dialect.name == "sqlite":
+            self.checkpointer = Checkpointer(self.engine)  # before the first connection
         migrate(self.engine)
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         self.sessions = session_factory(self.engine)
         self.blobs = FileBlobStore(config.blob_dir)
         self.keys = KeyRing(config.key_dir)
@@ -201,12 +208,36 @@ class Hub:
         self.parse_limits = ParseLimits(max_bytes=config.max_package_bytes, spool_in_memory=4 << 20)
         self.checks_policy = load_policy(config.checks_policy) if config.checks_policy else DEFAULT_POLICY
         self._systems: dict[str, tuple[float, SystemRef | None]] = {}
+        self._tokens: dict[str, tuple[float, SystemRef | None]] = {}
+        # Every write of the request path goes through the one writer (group commit, FIFO).
+        self.writer = GroupWriter(
+            self.write, self._finish_batch, lambda: self.clock()
+        )  # clock may be swapped
         self._touched: dict[str, float] = {}
         self._listeners: list[Callable[[HubEvent], None]] = []
+        self.listener: wakeups.Listener | None = None
         self.tally: Tally = NoTally()  # monitoring replaces it (lienthong.monitor.hub)
 
     def close(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+        self.writer.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
+
+    def _finish_batch(self, session: Session, batch: Batch) -> None:
+        """A batch's shared work before its commit: the bodies placed and synced, one audit append."""
+        self.blobs.place_many(batch.bodies)
+        audit.append_many(session, batch.now, batch.entries)
+        if self.is_postgres and batch.wake:
+            wakeups.announce(session, batch.wake)  # sent at commit, to every worker
+
+    def listen(self) -> None:
+        """Wake this process's long-polling receivers for mail accepted by other workers (PostgreSQL)."""
+        if self.is_postgres and self.listener is None:
+            self.listener = wakeups.Listener(self.engine, self.notifier.notify)
+            self.listener.start()
 
     # --- transactions --------------------------------------------------------------------------
 
@@ -238,7 +269,9 @@ class Hub:
         return ref
 
     def forget_cached(self) -> None:
+        """Drop cached systems and tokens (called on every change made through this process)."""
         self._systems.clear()
+        self._tokens.clear()
 
     def secret_of(self, system_id: str) -> str | None:
         system = self.system(system_id)
@@ -247,9 +280,19 @@ class Hub:
         return self.keys.decrypt_secret(system.secret_encrypted)
 
     def system_for_token(self, token: str) -> SystemRef | None:
+        """The token's active system, cached like systems (by the token's hash, never the token)."""
+        key = directory.hash_token(token)
+        now = time.monotonic()
+        cached = self._tokens.get(key)
+        if cached is not None and now - cached[0] < self.config.cache_seconds:
+            return cached[1]
         with self.read() as s:
             row = directory.system_for_token(s, token)
-            return SystemRef.of(row) if row is not None and row.state == "active" else None
+            ref = SystemRef.of(row) if row is not None and row.state == "active" else None
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()  # bounded: a flood of unknown tokens cannot grow it
+        self._tokens[key] = (now, ref)
+        return ref
 
     def touch(self, system: SystemRef) -> None:
         """Record the system's (and its agencies') last contact, at most once a minute."""
@@ -257,13 +300,15 @@ class Hub:
         if now - self._touched.get(system.system_id, -1e9) < 60:
             return
         self._touched[system.system_id] = now
-        moment = self.clock()
-        with self.write() as s:
+
+        def job(s: Session, batch: Batch) -> None:
             row = s.get(System, system.id)
             if row is not None:
-                row.last_contact_at = moment
+                row.last_contact_at = batch.now
                 for a in s.execute(select(Agency).where(Agency.code.in_(system.agency_codes))).scalars():
-                    a.last_contact_at = moment
+                    a.last_contact_at = batch.now
+
+        self.writer.run(job)
 
     # --- send -------------------------------------------------------------------------------------
 
@@ -299,16 +344,26 @@ class Hub:
                 now=self.clock(),  # issue 5: the preflight checks' time limits use the hub's clock
                 checks_policy=self.checks_policy,
             )
-            key = self.blobs.put_file(upload.path, upload.sha256)  # fsynced before the commit
-            with self.write() as s:
-                accepted = intake.commit(s, prepared, upload, key, system, self.clock())
+            self.blobs.sync_staged(upload.path)  # concurrently, before the batch places it
         except Refused as refused:
-            upload.path.unlink(missing_ok=True)
-            self._record_refusal(system_id, refused, upload)
-            self.tally.count("refused", reason=refused.problem.code)  # monitor
-            self._emit(
-                HubEvent("refused", system_id, refused.sender, None, None, refused.problem, self.clock())
-            )
+            self._refused(system_id, refused, upload, recorded=False)
+            raise
+        assert system is not None
+
+        def job(s: Session, batch: Batch) -> Accepted:
+            try:
+                done = intake.commit(s, prepared, upload, upload.sha256, system, batch.now, batch.entries)
+            except Refused as refused:
+                self._refusal_rows(s, batch, system_id, refused, upload)
+                raise
+            batch.bodies.append((upload.path, upload.sha256))
+            batch.wake.update(done.notified)
+            return done
+
+        try:
+            accepted = self.writer.run(job)
+        except Refused as refused:
+            self._refused(system_id, refused, upload, recorded=True)
             raise
         self.notifier.notify(accepted.notified)
         # --- monitor: count new packages, their copies and routed statuses (a repeat is none of these)
@@ -345,32 +400,33 @@ class Hub:
             except Exception:  # a failing listener must never undo or block an accepted package
                 log.exception("hub event listener failed for %s", event.kind)
 
-    def _record_refusal(self, system_id: str, refused: Refused, upload: Upload) -> None:
-        now = self.clock()
-        with self.write() as s:
-            s.add(
-                Refusal(
-                    system_id=system_id,
-                    sender_code=refused.sender,
-                    code=refused.problem.code,
-                    detail=refused.problem.message_en,
-                    sha256=upload.sha256,
-                    size=upload.size,
-                    at=now,
-                )
+    def _refused(self, system_id: str, refused: Refused, upload: Upload, recorded: bool) -> None:
+        """After a refusal: drop the staged body, record it (unless its batch did), tell listeners."""
+        upload.path.unlink(missing_ok=True)
+        if not recorded:
+            self.writer.run(lambda s, batch: self._refusal_rows(s, batch, system_id, refused, upload))
+        self.tally.count("refused", reason=refused.problem.code)  # monitor
+        self._emit(HubEvent("refused", system_id, refused.sender, None, None, refused.problem, self.clock()))
+
+    @staticmethod
+    def _refusal_rows(s: Session, batch: Batch, system_id: str, refused: Refused, upload: Upload) -> None:
+        s.add(
+            Refusal(
+                system_id=system_id,
+                sender_code=refused.sender,
+                code=refused.problem.code,
+                detail=refused.problem.message_en,
+                sha256=upload.sha256,
+                size=upload.size,
+                at=batch.now,
             )
-            audit.append(
-                s,
-                now,
-                system_id,
-                "package.refuse",
-                upload.sha256,
-                {
-                    "code": refused.problem.code,
-                    "detail": refused.problem.message_en,
-                    "original": refused.original,
-                },
-            )
+        )
+        details = {
+            "code": refused.problem.code,
+            "detail": refused.problem.message_en,
+            "original": refused.original,
+        }
+        batch.entries.append((system_id, "package.refuse", upload.sha256, details))
 
     def receipt(self, accepted: Accepted) -> dict[str, Any]:
         """A signed acceptance receipt the sender can verify offline with the hub's public key."""
@@ -387,44 +443,63 @@ class Hub:
 
     # --- receive ------------------------------------------------------------------------------------
 
-    def _inbox_query(self, system: SystemRef, kind: str | None) -> Any:
-        query = (
-            select(Delivery, Package)
-            .join(Package, Delivery.package_id == Package.id)
-            .where(
-                Delivery.recipient_code.in_(system.agency_codes), Delivery.state.in_(("pending", "fetched"))
-            )
-        )
+    @staticmethod
+    def _open_for(system: SystemRef, kind: str | None) -> list[Any]:
+        """The receiver's open deliveries: answered from the partial index ``ix_deliveries_open``."""
+        where = [Delivery.recipient_code.in_(system.agency_codes), OPEN_DELIVERY]
         if kind:
-            query = query.where(Delivery.kind == kind)
-        return query
+            where.append(Delivery.kind == kind)
+        return where
 
     def pending(
-        self, system: SystemRef, kind: str | None = None, limit: int = 1000, offset: int = 0
+        self,
+        system: SystemRef,
+        kind: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+        after: str | None = None,
     ) -> list[InboxItem]:
+        """Open deliveries in arrival order; ``after`` (a delivery id) pages by key, not by offset."""
+        query = (
+            select(
+                Delivery.delivery_id,
+                Delivery.kind,
+                Package.sender_code,
+                Delivery.recipient_code,
+                Delivery.state,
+                Delivery.created_at,
+                Delivery.fetched_at,
+                Package.subject,
+                Package.notation,
+                Package.size,
+            )
+            .join(Package, Delivery.package_id == Package.id)
+            .where(*self._open_for(system, kind))
+        )
+        if after:
+            mark = select(Delivery.id).where(Delivery.delivery_id == after).scalar_subquery()
+            query = query.where(Delivery.id > mark)
         with self.read() as s:
-            rows = s.execute(
-                self._inbox_query(system, kind).order_by(Delivery.id).limit(limit).offset(offset)
-            ).all()
-            return [
-                InboxItem(
-                    delivery_id=d.delivery_id,
-                    kind=d.kind,
-                    sender=p.sender_code,
-                    recipient=d.recipient_code,
-                    state=d.state,
-                    created_at=as_utc(d.created_at),
-                    updated_at=as_utc(d.fetched_at or d.created_at),
-                    subject=p.subject,
-                    notation=p.notation,
-                    size=p.size,
-                )
-                for d, p in rows
-            ]
+            rows = s.execute(query.order_by(Delivery.id).limit(limit).offset(offset)).all()
+        return [
+            InboxItem(
+                delivery_id=r.delivery_id,
+                kind=r.kind,
+                sender=r.sender_code,
+                recipient=r.recipient_code,
+                state=r.state,
+                created_at=as_utc(r.created_at),
+                updated_at=as_utc(r.fetched_at or r.created_at),
+                subject=r.subject,
+                notation=r.notation,
+                size=r.size,
+            )
+            for r in rows
+        ]
 
     def count_pending(self, system: SystemRef, kind: str | None = None) -> int:
+        query = select(func.count()).select_from(Delivery).where(*self._open_for(system, kind))
         with self.read() as s:
-            query = self._inbox_query(system, kind).with_only_columns(func.count(Delivery.id))
             return int(s.execute(query).scalar_one())
 
     def _own_delivery(self, s: Session, system: SystemRef, delivery_id: str) -> tuple[Delivery, Package]:
@@ -448,19 +523,20 @@ class Hub:
 
     def fetch(self, system: SystemRef, delivery_id: str) -> tuple[Path, Package]:
         """Mark a delivery fetched and give the stored body's path."""
-        now = self.clock()
-        with self.write() as s:
+
+        def job(s: Session, batch: Batch) -> tuple[Package, str]:
             delivery, package = self._own_delivery(s, system, delivery_id)
             delivery.fetch_count += 1
             if delivery.state == "pending":
                 delivery.state = "fetched"
-            delivery.fetched_at = delivery.fetched_at or now
-            audit.append(
-                s, now, system.system_id, "delivery.fetch", delivery_id, {"count": delivery.fetch_count}
-            )
-            key = package.blob_key
-            kind = delivery.kind
+            delivery.fetched_at = delivery.fetched_at or batch.now
+            details = {"count": delivery.fetch_count}
+            batch.entries.append((system.system_id, "delivery.fetch", delivery_id, details))
+            return package, delivery.kind
+
+        package, kind = self.writer.run(job)
         self.tally.count("fetched", kind=kind)  # monitor
+        key = package.blob_key
         return self.blobs.root / key[:2] / key[2:4] / key, package
 
     def open_body(self, package: Package) -> IO[bytes]:
@@ -471,23 +547,25 @@ class Hub:
         value = status.strip().lower()
         if value not in ACK_STATES:
             raise HubError(HP.BAD_ACK("", value=status))
-        now = self.clock()
-        with self.write() as s:
+
+        def job(s: Session, batch: Batch) -> str:
             delivery, _ = self._own_delivery(s, system, delivery_id)
             delivery.state = ACK_STATES[value]
-            delivery.acked_at = now if value != "processing" else delivery.acked_at
+            delivery.acked_at = batch.now if value != "processing" else delivery.acked_at
             if value == "fail":
                 delivery.error_code = "HUB.RECEIVE_FAILED"
                 delivery.error_text = reason or "the recipient reported the fetch as failed"
-            audit.append(s, now, system.system_id, f"delivery.ack.{value}", delivery_id, {"reason": reason})
-            state = delivery.state
+            batch.entries.append((system.system_id, f"delivery.ack.{value}", delivery_id, {"reason": reason}))
+            return delivery.state
+
+        state = self.writer.run(job)
         self.tally.count("acked", status=value)  # monitor
         return state
 
     def reoffer(self, delivery_id: str, actor: str = "operator", system: SystemRef | None = None) -> None:
         """Offer a failed delivery again (the operator, or the agency itself)."""
-        now = self.clock()
-        with self.write() as s:
+
+        def job(s: Session, batch: Batch) -> str:
             if system is not None:
                 delivery, _ = self._own_delivery(s, system, delivery_id)
             else:
@@ -500,9 +578,11 @@ class Hub:
             if delivery.state not in ("failed", "done"):
                 raise HubError(HP.BAD_REQUEST("", detail=f"delivery is {delivery.state}, not failed"))
             delivery.state = "pending"
-            code = delivery.recipient_code
-            audit.append(s, now, actor, "delivery.reoffer", delivery_id, {})
-        self.notifier.notify([code])
+            batch.entries.append((actor, "delivery.reoffer", delivery_id, {}))
+            batch.wake.add(delivery.recipient_code)
+            return delivery.recipient_code
+
+        self.notifier.notify([self.writer.run(job)])
 
     def sent(
         self, system: SystemRef, doc_id: str | None = None, limit: int = 1000, offset: int = 0
@@ -563,6 +643,12 @@ class Hub:
         return await loop.run_in_executor(None, self.count_pending, system, kind)
 
     # --- audit ----------------------------------------------------------------------------------------
+
+    def missing_bodies(self) -> list[str]:
+        """Packages whose stored body is not in the blob store (after a restore, say)."""
+        with self.read() as s:
+            rows = s.execute(select(Package.doc_id, Package.blob_key)).all()
+        return [doc_id for doc_id, key in rows if not self.blobs.exists(key)]
 
     def verify_audit(self) -> audit.ChainReport:
         with self.read() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,10 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from lienthong.store.loop import Loop
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
 
 
 def normalise_url(url: str) -> str:
@@ -36,7 +40,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, **kwargs)
         _sqlite_settings(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    # No pre-ping: it costs a round trip on every checkout. A connection the server dropped fails
+    # its statement once and is discarded by the pool; recycling bounds how stale one can get.
+    return create_engine(url, pool_pre_ping=False, pool_recycle=1800, pool_size=10, max_overflow=20, **kwargs)
 
 
 def _sqlite_settings(engine: Engine) -> None:
@@ -53,6 +59,40 @@ def _sqlite_settings(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         # Take the write lock at the start, so two writers queue instead of deadlocking on upgrade.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Checkpointer(Loop):
+    """SQLite: move the WAL into the database file in a background thread, not in a commit.
+
+    By default the connection whose commit crosses 1,000 WAL pages runs the checkpoint itself
+    (fsyncing the database file); with one writer that stalls every request waiting on that batch.
+    Here commits never checkpoint; this thread does, every ``every`` seconds (PASSIVE: it never
+    blocks the writer or the readers).
+    """
+
+    name = "lienthong-checkpoint"
+
+    def __init__(self, engine: Engine, every: float = 1.0) -> None:
+        super().__init__()
+        self.engine = engine
+        self.every = every
+
+        @event.listens_for(engine, "connect")
+        def no_auto_checkpoint(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                # On the driver's connection: SQLAlchemy's would open a transaction (BEGIN IMMEDIATE)
+                # first, and SQLite refuses a checkpoint inside one.
+                raw = self.engine.raw_connection()
+                try:
+                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+                finally:
+                    raw.close()
+            except Exception as exc:  # a busy or missing file: the next round tries again
+                log.warning("WAL checkpoint failed: %s", exc)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,0 +1,99 @@
+"""The hub's app built from the environment: what every ``lienthong hub serve`` worker process runs.
+
+``hub serve`` puts its options in ``LIENTHONG_HUB_SERVE`` (JSON) and has uvicorn call
+``app_from_environment`` in each worker. Each worker has its own hub (pool, writer, caches); they
+share the PostgreSQL database and the data folder. Background work (monitor sweeps, the warning
+system's schedule) runs in the one worker holding the background lock; long-poll wake-ups reach
+every worker through ``LISTEN/NOTIFY``; each worker enforces its share of the rate limit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from lienthong.api.app import create_app
+from lienthong.hub.config import HubConfig, Policy
+from lienthong.hub.service import Hub
+from lienthong.monitor.config import MonitorConfig
+from lienthong.monitor.hub import HubMonitor
+from lienthong.store.leader import Leader
+from lienthong.watch.config import WatchConfig
+from lienthong.watch.service import Watch
+
+ENV = "LIENTHONG_HUB_SERVE"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    db: str | None = None
+    data_dir: str | None = None
+    policy: str = Policy.DEFAULT.value
+    sdk_prefix: str = ""
+    max_package_bytes: int = 100 << 20
+    checks_policy: str | None = None
+    watch: bool = True
+    rate: float = 50.0  # per connected system, for the whole hub (all workers together)
+    burst: int = 200
+    workers: int = 1
+
+    def to_env(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServeOptions:
+        return cls(**json.loads(os.environ.get(ENV) or "{}"))
+
+    def hub_config(self) -> HubConfig:
+        # Each worker keeps its own bucket: its share of the hub's limit (connections spread evenly).
+        return HubConfig.from_env(
+            self.db,
+            self.data_dir,
+            policy=Policy(self.policy),
+            max_package_bytes=self.max_package_bytes,
+            checks_policy=Path(self.checks_policy) if self.checks_policy else None,
+            rate_per_second=self.rate / self.workers,
+            rate_burst=max(1, self.burst // self.workers),
+        )
+
+
+class Background:
+    """What runs beside the requests: wake-ups from other workers, and (in one worker) the schedules."""
+
+    def __init__(self, hub: Hub, monitor: HubMonitor, watch: Watch | None) -> None:
+        self.hub, self.monitor, self.watch = hub, monitor, watch
+        self.leader = Leader(hub.engine, self._run_schedules)
+
+    def _run_schedules(self) -> None:
+        self.monitor.start()
+        if self.watch is not None:
+            self.watch.start()
+
+    def start(self) -> None:
+        self.hub.listen()
+        self.leader.start()
+
+    def stop(self) -> None:
+        self.leader.stop()
+        if self.watch is not None:
+            self.watch.stop()
+        self.monitor.stop()
+        self.hub.close()
+
+
+def build(options: ServeOptions) -> FastAPI:
+    hub = Hub(options.hub_config())
+    monitor = HubMonitor(hub, MonitorConfig.from_env())
+    watch_config = WatchConfig.from_env()
+    # Every worker hears of refusals (alerts go to the shared outbox, once per event and target).
+    watch = Watch(hub, watch_config).attach() if options.watch else None
+    return create_app(hub, options.sdk_prefix, monitor, watch_config, Background(hub, monitor, watch))
+
+
+def app_from_environment() -> FastAPI:
+    return build(ServeOptions.from_env())
