@@ -1,7 +1,7 @@
 """open deliveries index, agencies by level, audit entries by subject
 
 Revision ID: 0004s
-Revises: 0003m
+Revises: 0004p
 Create Date: 2026-11-30 20:45:00
 """
 
