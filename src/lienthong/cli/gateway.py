@@ -39,9 +39,10 @@ StateOpt = Annotated[str, typer.Option("--state", help="Only this state (e.g. ar
 PageOpt = Annotated[int, typer.Option("--page", min=1, help="Page number, 50 rows a page.")]
 
 
-def _open(config: Path) -> Gateway:
+def _open(config: Path, *, sending: bool = False) -> Gateway:
+    """The gateway of ``config``; only ``serve`` sends, the other commands leave its leases be."""
     try:
-        return Gateway(GatewayConfig.load(config))
+        return Gateway(GatewayConfig.load(config), take_over=sending)
     except ConfigError as exc:
         typer.echo(f"cấu hình sai / bad configuration: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -93,7 +94,7 @@ def serve(config: ConfigOpt) -> None:
         typer.echo(f"{p.code}: {p.message_vi} / {p.message_en}", err=True)
         raise typer.Exit(1) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    gateway = _open(config)
+    gateway = _open(config, sending=True)
     logging.getLogger("lienthong.gateway").info(
         "gateway %s on http://%s:%s → hub %s", cfg.agency_code, cfg.http_host, cfg.http_port, cfg.hub.url
     )
