@@ -247,7 +247,7 @@ def exchange(console: Console, urls: dict[str, str], pki_dir: Path) -> None:
         console.print("both online recipients registered it and answered [bold]01[/] automatically")
 
         def incoming(url: str) -> dict[str, Any]:
-            return next(i for i in http.get(f"{url}/incoming").json() if i["kind"] == "edoc")
+            return next(i for i in http.get(f"{url}/incoming").json()["items"] if i["kind"] == "edoc")
 
         item = incoming(province)
         for action in ("accept", "complete"):
