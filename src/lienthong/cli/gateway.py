@@ -22,7 +22,7 @@ from rich.console import Console
 from lienthong.cli import gateway_view as view
 from lienthong.gateway import problems as GP
 from lienthong.gateway.config import ConfigError, GatewayConfig
-from lienthong.gateway.service import Gateway, GatewayError
+from lienthong.gateway.service import Gateway, GatewayError, Page
 from lienthong.problems import LienthongError
 
 T = TypeVar("T")
@@ -211,11 +211,7 @@ def outbox(
     as_json: JsonOpt = False,
 ) -> None:
     """The outgoing register: Chưa gửi / Gửi lỗi / Đã gửi / Không được duyệt gửi."""
-    data = _do(config, lambda g: g.outbox_page(search, state, page).to_dict())
-    if as_json:
-        _json(data)
-        return
-    _console().print(view.outbox_table(data))
+    _register(config, lambda g: g.outbox_page(search, state, page), view.outbox_table, as_json)
 
 
 @app.command("inbox")
@@ -227,11 +223,17 @@ def inbox(
     as_json: JsonOpt = False,
 ) -> None:
     """The incoming register (sổ văn bản đến)."""
-    data = _do(config, lambda g: g.inbox_page(search, state, page).to_dict())
+    _register(config, lambda g: g.inbox_page(search, state, page), view.inbox_table, as_json)
+
+
+def _register(
+    config: Path, read: Callable[[Gateway], Page], table: Callable[..., Any], as_json: bool
+) -> None:
+    data = _do(config, lambda g: read(g).to_dict())
     if as_json:
         _json(data)
         return
-    _console().print(view.inbox_table(data))
+    _console().print(table(data))
 
 
 @app.command("warnings")
