@@ -262,3 +262,37 @@ def test_a_document_registered_before_a_crash_still_gets_its_01(
     assert [i["kind"] for i in nghean.inbox()] == ["edoc"]  # registered once
     tracking = vpcp.track(vpcp.outbox()[0]["local_id"])["recipients"][0]
     assert tracking["last_status"] == "01"
+
+
+def test_through_a_real_hub_a_different_document_reusing_a_number_is_refused_and_a_revocation_is_not(
+    three: tuple[Gateway, Gateway, Gateway],
+) -> None:
+    """Observations 4 and 14 against the real hub over HTTP."""
+    vpcp, nghean, _ = three
+    vpcp.submit(document(recipients=("000.00.00.H41",), document_id=DOCID), approve_as="Văn thư A")
+    _exchange(three)
+    other = vpcp.submit(
+        document(
+            recipients=("000.00.00.H41",),
+            subject="Một văn bản khác, cùng số 807",
+            document_id="000.00.00.G22,2026/11/20,807/VPCP-KSTT-2",
+        )
+    )
+    assert "GATEWAY.DUPLICATE_NUMBER" in {c.code for c in vpcp.checklist(other.local_id) if not c.ok}
+    vpcp.approve(other.local_id, "Văn thư A", override=True)  # the clerk overrides the warning
+    _exchange(three)
+    row = next(o for o in vpcp.outbox() if o["local_id"] == other.local_id)
+    assert row["state"] == "send_error" and row["hub_doc_id"] is None  # never "sent" under another's id
+    assert row["error"].startswith("HUB.DUPLICATE")
+    assert [w["kind"] for w in vpcp.warnings()] == ["send_failed"]
+    revocation = document(
+        recipients=("000.00.00.H41",),
+        document_id=DOCID,
+        business={"bussiness_doc_type": "1", "document_id": DOCID, "paper": "0"},
+    )
+    sent = vpcp.submit(revocation, approve_as="Văn thư A")  # the original's number again: no crash
+    assert sent.state == "queued"
+    _exchange(three)
+    assert next(o for o in vpcp.outbox() if o["local_id"] == sent.local_id)["state"] == "sent"
+    [original] = nghean.inbox(state="revoked")
+    assert original["notation"] == "807/VPCP-KSTT"

@@ -281,3 +281,22 @@ def test_tracking_asks_only_about_waiting_documents_in_batches(
     assert fake_hub.calls["sent"] == 2  # one batch
     with vpcp.core.sessions() as s:
         assert s.query(Outgoing).filter(Outgoing.tracked_at.is_not(None)).count() == 2
+
+
+def test_only_a_sending_process_takes_back_the_leases(local_gateway: Make, fake_hub: FakeHub) -> None:
+    from lienthong.gateway.outbox import QUEUE
+
+    vpcp, _ = _pair(local_gateway)
+    vpcp.submit(document(recipients=(H41,)), approve_as="Văn thư A")
+    with vpcp.core.tx() as s:
+        assert len(QUEUE.claim(s, vpcp.clock())) == 1  # the running sender holds it
+    reader = Gateway(
+        vpcp.config, port=fake_hub.port(G22), clock=vpcp.clock, take_over=False
+    )  # `gateway act`…
+    reader.close()
+    assert vpcp.process_outbox() == 0  # still leased: nobody sends it twice meanwhile
+    restarted = Gateway(
+        vpcp.config, port=fake_hub.port(G22), clock=vpcp.clock
+    )  # `gateway serve` after a crash
+    assert restarted.process_outbox() == 1
+    restarted.close()

@@ -22,7 +22,7 @@ from rich.console import Console
 from lienthong.cli import gateway_view as view
 from lienthong.gateway import problems as GP
 from lienthong.gateway.config import ConfigError, GatewayConfig
-from lienthong.gateway.service import Gateway, GatewayError
+from lienthong.gateway.service import Gateway, GatewayError, Page
 from lienthong.problems import LienthongError
 
 T = TypeVar("T")
@@ -39,9 +39,10 @@ StateOpt = Annotated[str, typer.Option("--state", help="Only this state (e.g. ar
 PageOpt = Annotated[int, typer.Option("--page", min=1, help="Page number, 50 rows a page.")]
 
 
-def _open(config: Path) -> Gateway:
+def _open(config: Path, *, sending: bool = False) -> Gateway:
+    """The gateway of ``config``; only ``serve`` sends, the other commands leave its leases be."""
     try:
-        return Gateway(GatewayConfig.load(config))
+        return Gateway(GatewayConfig.load(config), take_over=sending)
     except ConfigError as exc:
         typer.echo(f"cấu hình sai / bad configuration: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -96,7 +97,7 @@ def serve(config: ConfigOpt) -> None:
         typer.echo(f"{p.code}: {p.message_vi} / {p.message_en}", err=True)
         raise typer.Exit(1) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    gateway = _open(config)
+    gateway = _open(config, sending=True)
     logging.getLogger("lienthong.gateway").info(
         "gateway %s on http://%s:%s → hub %s", cfg.agency_code, cfg.http_host, cfg.http_port, cfg.hub.url
     )
@@ -213,11 +214,7 @@ def outbox(
     as_json: JsonOpt = False,
 ) -> None:
     """The outgoing register: Chưa gửi / Gửi lỗi / Đã gửi / Không được duyệt gửi."""
-    data = _do(config, lambda g: g.outbox_page(search, state, page).to_dict())
-    if as_json:
-        _json(data)
-        return
-    _console().print(view.outbox_table(data))
+    _register(config, lambda g: g.outbox_page(search, state, page), view.outbox_table, as_json)
 
 
 @app.command("inbox")
@@ -229,11 +226,17 @@ def inbox(
     as_json: JsonOpt = False,
 ) -> None:
     """The incoming register (sổ văn bản đến)."""
-    data = _do(config, lambda g: g.inbox_page(search, state, page).to_dict())
+    _register(config, lambda g: g.inbox_page(search, state, page), view.inbox_table, as_json)
+
+
+def _register(
+    config: Path, read: Callable[[Gateway], Page], table: Callable[..., Any], as_json: bool
+) -> None:
+    data = _do(config, lambda g: read(g).to_dict())
     if as_json:
         _json(data)
         return
-    _console().print(view.inbox_table(data))
+    _console().print(table(data))
 
 
 @app.command("warnings")

@@ -109,8 +109,11 @@ class Contact:
         except HubRefused as exc:
             self.errors.worked()
             if exc.code in ("HUB.AUTH_FAILED", "HUB.FORBIDDEN", GP.NO_CREDENTIALS.code):
+                if self.refused is None:
+                    log.error("the hub refuses this gateway's credentials: %s", exc)
                 self.refused = exc
             else:
+                self.refused = None
                 self.contacted()  # a refusal about a document is an answer: the hub is there
             raise
         self.errors.worked()

@@ -47,7 +47,11 @@ class Gateway:
         clock: Clock = utc_now,
         checker: Callable[[Message, bytes], list[Problem]] | None = None,
         mailer: Mailer | None = None,
+        *,
+        take_over: bool = True,
     ) -> None:
+        """``take_over``: this process sends (it takes back the leases a dead sender held); a command
+        that only reads or records (``gateway act``, ``show``…) passes False and leaves them be."""
         self.last_hub_contact: datetime | None = None  # the last exchange with the hub that worked
         self.contact = Contact(port if port is not None else connect(config), self._contacted)
         self.core = Core(config, self.contact, clock)
@@ -64,7 +68,8 @@ class Gateway:
         self.receiving = Inbox(self.core, self.replies, self.warning_stage, verifier)
         self.tracking = Tracking(self.core, self.warning_stage)
         self.views = Views(self.core)
-        self.sending.release_leases()
+        if take_over:
+            self.sending.release_leases()
 
     @property
     def port(self) -> HubPort:

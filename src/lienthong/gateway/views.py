@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,41 +71,33 @@ class Views:
 
     def outbox(self, search: str = "", state: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page:
         """The outgoing register in its order; ``search`` in number, subject and document id."""
-        query = select(Outgoing).order_by(Outgoing.id)
-        if search:
-            like = f"%{search}%"
-            query = query.where(
-                or_(
-                    Outgoing.notation.ilike(like),
-                    Outgoing.subject.ilike(like),
-                    Outgoing.document_id.ilike(like),
-                )
-            )
-        if state:
-            query = query.where(Outgoing.state == state)
-        with self.core.sessions() as s:
-            rows, total = _page(s, query, page, size)
-            return Page([_outgoing(o) for o in rows], total, max(page, 1), size)
+        o = Outgoing
+        return self._register(o, (o.notation, o.subject, o.document_id), _outgoing, search, state, page, size)
 
     def inbox(self, search: str = "", state: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page:
-        """The incoming register (documents and replies) in arrival order."""
-        query = select(Incoming).order_by(Incoming.id)
+        """The incoming register (documents and replies) in arrival order; ``search`` also in the sender."""
+        i = Incoming
+        searched = (i.notation, i.subject, i.sender_code, i.sender_name, i.document_id)
+        return self._register(i, searched, _incoming, search, state, page, size)
+
+    def _register(
+        self,
+        model: Any,
+        searched: tuple[Any, ...],
+        shown: Callable[[Any], dict[str, Any]],
+        search: str,
+        state: str,
+        page: int,
+        size: int,
+    ) -> Page:
+        query = select(model).order_by(model.id)
         if search:
-            like = f"%{search}%"
-            query = query.where(
-                or_(
-                    Incoming.notation.ilike(like),
-                    Incoming.subject.ilike(like),
-                    Incoming.sender_code.ilike(like),
-                    Incoming.sender_name.ilike(like),
-                    Incoming.document_id.ilike(like),
-                )
-            )
+            query = query.where(or_(*(column.ilike(f"%{search}%") for column in searched)))
         if state:
-            query = query.where(Incoming.state == state)
+            query = query.where(model.state == state)
         with self.core.sessions() as s:
             rows, total = _page(s, query, page, size)
-            return Page([_incoming(i) for i in rows], total, max(page, 1), size)
+            return Page([shown(row) for row in rows], total, max(page, 1), size)
 
     def show(self, incoming_id: int) -> dict[str, Any]:
         """One incoming document: metadata, signature verdicts, attachments, its history and next moves."""
