@@ -12,5 +12,5 @@ from lienthong.store.tables import Base
 def test_migrations_match_the_models(hub: Hub) -> None:
     with hub.engine.connect() as conn:
         context = MigrationContext.configure(conn)
-        assert context.get_current_revision() == "0003m"  # 0001 → 0002 (watch) → 0003m (monitor)
+        assert context.get_current_revision() == "0004h"  # 0001 → 0002 (watch) → 0003m (monitor) → 0004h
         assert compare_metadata(context, Base.metadata) == []

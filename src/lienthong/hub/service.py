@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from lienthong.checks.policy import DEFAULT_POLICY, load_policy
@@ -28,13 +28,14 @@ from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Accepted, Refused, Upload
 from lienthong.hub.keys import KeyRing
 from lienthong.problems import LienthongError, Problem
-from lienthong.store.blobs import FileBlobStore
+from lienthong.store.blobs import FileBlobStore, private_dir
 from lienthong.store.db import make_engine, migrate, session_factory
 from lienthong.store.tables import Agency, Delivery, Package, Refusal, StatusEvent, System
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 ACK_STATES = {"done": "done", "fail": "failed", "processing": "fetched"}
+MAX_REASON = 2000
 
 
 def utc_now() -> datetime:
@@ -129,31 +130,34 @@ class Notifier:
 
 
 class RateLimiter:
-    """A token bucket per connected system."""
+    """A token bucket per connected system; a system's own limits (``hub system limits``) win."""
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, burst
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str) -> bool:
+    def allow(self, key: str, rate: float | None = None, burst: int | None = None) -> bool:
         now = time.monotonic()
+        rate, cap = rate or self.rate, float(burst or self.burst)
         with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            tokens, last = self._buckets.get(key, (cap, now))
+            tokens = min(cap, tokens + (now - last) * rate)
             if tokens < 1:
                 self._buckets[key] = (tokens, now)
                 return False
             self._buckets[key] = (tokens - 1, now)
             return True
 
+    def limit_of(self, system: SystemRef) -> float:
+        return system.rate_per_second or self.rate
+
 
 class Stager:
     """Takes a body chunk by chunk into a staging file: size limit, SHA-256 with and without a final CRLF."""
 
     def __init__(self, blobs: FileBlobStore, limit: int) -> None:
-        fd, name = tempfile.mkstemp(dir=blobs.tmp, prefix="upload-")
-        self.path = Path(name)
+        fd, self.path = blobs.new_staging()
         self._fh = os.fdopen(fd, "wb")
         self.limit = limit
         self.size = 0
@@ -188,7 +192,8 @@ class Hub:
     def __init__(self, config: HubConfig, clock: Clock = utc_now) -> None:
         self.config = config
         self.clock = clock
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(config.data_dir)  # 0700: package metadata and encrypted secrets (issue 12, defect 9)
+        _private_sqlite_file(config.database_url)
         self.engine = make_engine(config.database_url)
         migrate(self.engine)
         self.sessions = session_factory(self.engine)
@@ -287,8 +292,8 @@ class Hub:
         try:
             if system is None or system.state != "active":
                 raise Refused(HP.AUTH_FAILED("", detail=f"unknown or disabled system {system_id}"))
-            if not self.limiter.allow(system_id):
-                raise Refused(HP.RATE_LIMITED("", limit=self.config.rate_per_second))
+            if not self.limiter.allow(system_id, system.rate_per_second, system.rate_burst):
+                raise Refused(HP.RATE_LIMITED("", limit=self.limiter.limit_of(system)))
             prepared = intake.prepare(
                 upload,
                 system,
@@ -299,6 +304,7 @@ class Hub:
                 now=self.clock(),  # issue 5: the preflight checks' time limits use the hub's clock
                 checks_policy=self.checks_policy,
             )
+            intake.check_lengths(prepared)
             key = self.blobs.put_file(upload.path, upload.sha256)  # fsynced before the commit
             with self.write() as s:
                 accepted = intake.commit(s, prepared, upload, key, system, self.clock())
@@ -309,6 +315,9 @@ class Hub:
             self._emit(
                 HubEvent("refused", system_id, refused.sender, None, None, refused.problem, self.clock())
             )
+            raise
+        except BaseException:  # a crash of the store or the database: the staging file goes too
+            upload.path.unlink(missing_ok=True)
             raise
         self.notifier.notify(accepted.notified)
         # --- monitor: count new packages, their copies and routed statuses (a repeat is none of these)
@@ -470,7 +479,9 @@ class Hub:
         """done/fail take the delivery off the pending list (fail is a receive error); processing keeps it."""
         value = status.strip().lower()
         if value not in ACK_STATES:
-            raise HubError(HP.BAD_ACK("", value=status))
+            raise HubError(HP.BAD_ACK("", value=status[:32]))
+        if len(reason) > MAX_REASON:  # the reason goes into the audit log (issue 12, defect 6)
+            raise HubError(HP.BAD_REQUEST("", detail=f"the reason is longer than {MAX_REASON} characters"))
         now = self.clock()
         with self.write() as s:
             delivery, _ = self._own_delivery(s, system, delivery_id)
@@ -567,6 +578,19 @@ class Hub:
     def verify_audit(self) -> audit.ChainReport:
         with self.read() as s:
             return audit.verify(s)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (its -wal and -shm files take the same mode)."""
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if not path or path == ":memory:":
+        return
+    db = Path(path)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o600))
+    for found in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if found.exists() and found.stat().st_mode & 0o077:
+            found.chmod(0o600)
 
 
 def as_utc(moment: datetime) -> datetime:
