@@ -70,7 +70,7 @@ def sdk_headers(system_id: str, secret: str = SECRET, **params: str) -> dict[str
 
 
 def sdk_post(
-    http: httpx.Client, operation: str, system_id: str, body: bytes = b"{}", **params: str
+    http: httpx.Client, operation: str, system_id: str, body: bytes = b"{}", /, **params: str
 ) -> dict[str, Any]:
     """One SDK call as the 2.0.3 client makes it (POST); the answer must be JSON."""
     answer = http.post(f"/{operation}", content=body, headers=sdk_headers(system_id, **params))
