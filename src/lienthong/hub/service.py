@@ -307,9 +307,12 @@ class Hub:
             intake.check_lengths(prepared)
             key = self.blobs.put_file(upload.path, upload.sha256)  # fsynced before the commit
             with self.write() as s:
+                if not self.blobs.exists(key):  # a refusal of the same bytes just took them back
+                    raise Refused(HP.UNAVAILABLE("", detail="please send the package again"))
                 accepted = intake.commit(s, prepared, upload, key, system, self.clock())
         except Refused as refused:
             upload.path.unlink(missing_ok=True)
+            self._drop_unreferenced(upload.sha256)  # a refusal in the commit stores nothing
             self._record_refusal(system_id, refused, upload)
             self.tally.count("refused", reason=refused.problem.code)  # monitor
             self._emit(
@@ -342,6 +345,13 @@ class Hub:
                     )
                 )
         return accepted
+
+    def _drop_unreferenced(self, key: str) -> None:
+        """Remove a stored body no package refers to (under the write lock, like every accept)."""
+        with self.write() as s:
+            used = s.execute(select(Package.id).where(Package.blob_key == key).limit(1)).first()
+            if used is None and self.blobs.exists(key):
+                self.blobs.remove(key)
 
     def subscribe(self, listener: Callable[[HubEvent], None]) -> None:
         """Be told at once of refusals and failed deliveries (the warning system's alerts)."""

@@ -112,6 +112,9 @@ class FileBlobStore:
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def remove(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
     @contextmanager
     def staging(self) -> Iterator[tuple[IO[bytes], Path]]:
         fd, path = self.new_staging()
