@@ -368,10 +368,10 @@ async def _stage(hub: Hub, chunks: AsyncIterator[bytes]) -> Upload:
     try:
         async for chunk in chunks:
             stager.write(chunk)
+        return stager.finish()  # the last write (and a full disk) may only show here
     except BaseException:
         stager.abort()
         raise
-    return stager.finish()
 
 
 def _match_hash_file(upload: Upload, hash_file: str | None) -> Upload:

@@ -281,10 +281,10 @@ class Hub:
         try:
             for chunk in chunks:
                 stager.write(chunk)
+            return stager.finish()
         except BaseException:
             stager.abort()
             raise
-        return stager.finish()
 
     def accept(self, system_id: str, upload: Upload, extra_to: Iterable[str] = ()) -> Accepted:
         """Accept or refuse a staged package from a system. Refusals are recorded, then raised."""
