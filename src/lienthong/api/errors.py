@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lienthong.api.server import is_json_api, refusal_body
 from lienthong.api.v1 import HTTP_STATUS
@@ -56,9 +57,37 @@ def install(app: FastAPI) -> None:
         status = HTTP_STATUS.get(exc.problem.code, 422)
         return respond(request, exc.problem, status)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        return respond(request, *classify(exc))
+    app.add_middleware(Shield)
+
+
+class Shield:
+    """Answers an exception no handler took in the protocol's shape, and keeps the connection open.
+
+    (An ``Exception`` handler would run in Starlette's outermost middleware, which re-raises after
+    answering, so the server drops the keep-alive connection and the client's next call is reset.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise  # half an answer is out: only closing the connection tells the client
+            response = respond(Request(scope), *classify(exc))
+            await response(scope, receive, send)
 
 
 def classify(exc: BaseException) -> tuple[Problem, int, int]:
