@@ -7,55 +7,32 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from lienthong.api.app import create_app
 from lienthong.api.server import server_options
 from lienthong.hub import directory
 from lienthong.hub.service import Hub
-from tests.hub.conftest import SECRET, db_url, pg_available  # noqa: F401  (fixtures)
+from tests.hub.conftest import SECRET, Server, db_url, pg_available  # noqa: F401  (fixtures)
 from tests.hub.conftest import hub as hub
 
 OPS_TOKEN = "ops-test-token"
 
 
-class HubServer:
+class HubServer(Server):
     """The hub app on a loopback port, served as ``lienthong hub serve`` serves it (HubH11Protocol)."""
 
     def __init__(self, hub: Hub) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(hub), host="127.0.0.1", port=self.port, log_level="critical", **server_options()
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(create_app(hub), log_level="critical", **server_options())
 
     def __enter__(self) -> HubServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
     def alive(self) -> bool:
         return httpx.get(f"{self.url}/health/live", timeout=5).status_code == 200
