@@ -44,3 +44,23 @@ def test_a_systems_own_limit_is_set_by_the_cli_and_applied(tmp_path: Path) -> No
         assert caobang is not None and caobang.can_register and not caobang.operator
     finally:
         hub.close()
+
+
+def test_the_limit_is_shared_by_every_worker_on_the_data_folder(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    first = make_hub(tmp_path, url, rate_per_second=0.01, rate_burst=3)  # two workers, one data folder
+    second = Hub(HubConfig(data_dir=tmp_path / "data", db_url=url, rate_per_second=0.01, rate_burst=3))
+    try:
+        send(first, "vpcp.sys", document(number="1"))
+        send(second, "vpcp.sys", document(number="2"))
+        send(first, "vpcp.sys", document(number="3"))
+        for worker in (first, second):
+            with pytest.raises(Refused) as caught:
+                send(worker, "vpcp.sys", document(number="4"))
+            assert caught.value.problem.code == HP.RATE_LIMITED.code
+        send(
+            second, "nghean.sys", document(sender="000.00.00.H41", recipients=("000.00.00.G22",), number="5")
+        )
+    finally:
+        first.close()
+        second.close()

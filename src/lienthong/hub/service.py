@@ -27,6 +27,7 @@ from lienthong.hub.config import HubConfig
 from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Accepted, Refused, Upload
 from lienthong.hub.keys import KeyRing
+from lienthong.hub.ratelimit import RateLimiter
 from lienthong.problems import LienthongError, Problem
 from lienthong.store.blobs import FileBlobStore, private_dir
 from lienthong.store.db import make_engine, migrate, session_factory
@@ -129,30 +130,6 @@ class Notifier:
                 self._waiters.remove(entry)
 
 
-class RateLimiter:
-    """A token bucket per connected system; a system's own limits (``hub system limits``) win."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str, rate: float | None = None, burst: int | None = None) -> bool:
-        now = time.monotonic()
-        rate, cap = rate or self.rate, float(burst or self.burst)
-        with self._lock:
-            tokens, last = self._buckets.get(key, (cap, now))
-            tokens = min(cap, tokens + (now - last) * rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                return False
-            self._buckets[key] = (tokens - 1, now)
-            return True
-
-    def limit_of(self, system: SystemRef) -> float:
-        return system.rate_per_second or self.rate
-
-
 class Stager:
     """Takes a body chunk by chunk into a staging file: size limit, SHA-256 with and without a final CRLF."""
 
@@ -200,7 +177,8 @@ class Hub:
         self.blobs = FileBlobStore(config.blob_dir)
         self.keys = KeyRing(config.key_dir)
         self.notifier = Notifier()
-        self.limiter = RateLimiter(config.rate_per_second, config.rate_burst)
+        # Shared by every worker on this data folder (issue 12): one bucket per system.
+        self.limiter = RateLimiter(config.data_dir / "ratelimit", config.rate_per_second, config.rate_burst)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         # A server parses many packages at once: keep little attachment text in memory per package.
         self.parse_limits = ParseLimits(max_bytes=config.max_package_bytes, spool_in_memory=4 << 20)
