@@ -173,12 +173,12 @@ def system(hub: Hub, system_id: str) -> Any:
 class Server:
     """A real uvicorn server on a loopback port, in a thread."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **options: Any) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, **{"log_level": "warning", **options})
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

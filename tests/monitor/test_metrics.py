@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def test_metrics_count_real_traffic(tmp_path: Path, db_url: str, clock: Clock) -
         }
         levels = {a.code: a.level for a in s.execute(select(Agency)).scalars()}
     vpcp, nghean = tokens["vpcp.sys"], tokens["nghean.sys"]
+    hub.config = dataclasses.replace(hub.config, ops_token="ops-secret")  # issue 12: /metrics needs it
     try:
         with Server(create_app(hub, monitor=monitor)) as server, httpx.Client(base_url=server.url) as http:
             data = document(recipients=("000.00.00.H41", "000.00.00.H14", "000.00.00.H99"), document_id=DOCID)
@@ -60,7 +62,8 @@ def test_metrics_count_real_traffic(tmp_path: Path, db_url: str, clock: Clock) -
             assert ack.status_code == 200
             reply = status("000.00.00.H41", "000.00.00.G22", DOCID, "03", "Tiếp nhận")
             assert http.post("/api/v1/packages", content=reply, headers=nghean).status_code == 201
-            answer = http.get("/metrics")
+            assert http.get("/metrics").status_code == 404
+            answer = http.get("/metrics", headers={"Authorization": "Bearer ops-secret"})
             assert answer.headers["content-type"].startswith("text/plain")
             found = samples(answer.text)
     finally:

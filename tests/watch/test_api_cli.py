@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from lienthong.api.app import create_app
 from lienthong.cli.main import app as cli
-from lienthong.hub import directory
+from lienthong.hub import directory, registration
 from lienthong.hub.service import Hub
 from tests.hub.conftest import Server
 from tests.watch.conftest import G17, G22, H14, Day
@@ -28,11 +28,12 @@ def _token(hub: Hub, system_id: str) -> dict[str, str]:
 
 
 def _operator(hub: Hub) -> dict[str, str]:
-    """The operator's console: a system acting for the hub's own code."""
+    """The operator's console: a system the administrator granted the operator's role (issue 12)."""
     with hub.write() as s:
         now = datetime.now(UTC)
         directory.add_agency(s, directory.AgencyInput(hub.config.hub_code, "Trục liên thông quốc gia"), now)
         directory.add_system(s, hub.keys, "operator.sys", [hub.config.hub_code], now, secret="x")
+        registration.set_grants(s, "operator.sys", now, operator=True)
     return _token(hub, "operator.sys")
 
 

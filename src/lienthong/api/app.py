@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lienthong import __version__
-from lienthong.api import console, ops, reports, v1, vdxp
+from lienthong.api import console, errors, ops, reports, v1, vdxp
 from lienthong.hub.service import Hub
 from lienthong.monitor.config import MonitorConfig
 from lienthong.monitor.hub import HubMonitor
@@ -59,6 +61,8 @@ def create_app(
         ),
     )
     app.state.hub = hub
+    errors.install(app)
+    app.add_middleware(OpsGate, token=hub.config.ops_token, public=hub.config.public_ops)
     # --- monitor: /health, /metrics, request latency, the client-certificate check (ops.py)
     app.state.monitor = monitor
     app.add_middleware(ops.LatencyMiddleware, metrics=monitor.metrics)
@@ -74,3 +78,35 @@ def create_app(
     app.include_router(vdxp.router(hub), prefix=sdk_prefix)
     console.install(app, hub, watch_config or WatchConfig())  # people: sign-in and the operator console
     return app
+
+
+GATED = ("/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+class OpsGate:
+    """/metrics and the API description: only with the operations token, unless made public (issue 12)."""
+
+    def __init__(self, app: ASGIApp, token: str, public: bool) -> None:
+        self.app, self.token, self.public = app, token.encode(), public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.public or scope["path"] not in GATED:
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        if self.token and hmac.compare_digest(given, b"Bearer " + self.token):
+            await self.app(scope, receive, send)
+            return
+        # Not served at all without the token: the same answer as an unknown route.
+        response = JSONResponse(
+            {
+                "type": "urn:lienthong:problem:HUB.NOT_FOUND",
+                "title": "HUB.NOT_FOUND",
+                "status": 404,
+                "code": "HUB.NOT_FOUND",
+                "detail": "not found",
+            },
+            status_code=404,
+            media_type="application/problem+json",
+        )
+        await response(scope, receive, send)

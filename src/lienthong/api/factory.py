@@ -50,15 +50,16 @@ class ServeOptions:
         return cls(**json.loads(os.environ.get(ENV) or "{}"))
 
     def hub_config(self) -> HubConfig:
-        # Each worker keeps its own bucket: its share of the hub's limit (connections spread evenly).
+        # The rate limit is the hub's, not a worker's: every worker draws from one bucket per system
+        # kept in the data folder (hub/ratelimit.py).
         return HubConfig.from_env(
             self.db,
             self.data_dir,
             policy=Policy(self.policy),
             max_package_bytes=self.max_package_bytes,
             checks_policy=Path(self.checks_policy) if self.checks_policy else None,
-            rate_per_second=self.rate / self.workers,
-            rate_burst=max(1, self.burst // self.workers),
+            rate_per_second=self.rate,
+            rate_burst=self.burst,
         )
 
 

@@ -30,8 +30,8 @@ def router(hub: Hub, config: WatchConfig) -> APIRouter:
         return value or utc(hub.clock()).astimezone(config.calendar.tz).date()
 
     def is_operator(system: SystemRef) -> bool:
-        # The operator's console is a connected system acting for the hub's own code.
-        return hub.config.hub_code in system.agency_codes
+        # A role the administrator grants (hub system grant-operator), never read from an agency code.
+        return system.operator
 
     def respond(data: Any, fmt: str, name: str) -> Response:
         if fmt == "json":

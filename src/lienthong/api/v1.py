@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from lienthong.api import ops
+from lienthong.api import limits, ops
 from lienthong.hub import directory
 from lienthong.hub import problems as HP
 from lienthong.hub.directory import SystemRef
@@ -19,7 +19,7 @@ from lienthong.hub.intake import Refused
 from lienthong.hub.service import Hub, HubError
 from lienthong.problems import Problem
 
-_HTTP_STATUS = {
+HTTP_STATUS = {
     HP.AUTH_FAILED.code: 401,
     HP.FORBIDDEN.code: 403,
     HP.SENDER_NOT_ALLOWED.code: 403,
@@ -30,6 +30,13 @@ _HTTP_STATUS = {
     HP.TOO_LARGE.code: 413,
     HP.RATE_LIMITED.code: 429,
     HP.UNAVAILABLE.code: 503,
+    HP.REGISTER_NOT_ALLOWED.code: 403,
+    HP.CODE_RESERVED.code: 403,
+    HP.CODE_OUTSIDE_BODY.code: 403,
+    HP.NOT_ORIGINAL_SENDER.code: 403,
+    HP.HEADERS_TOO_LARGE.code: 431,
+    HP.STORAGE_FULL.code: 507,
+    HP.BAD_REQUEST.code: 400,
 }
 
 
@@ -39,7 +46,7 @@ class ApiProblem(Exception):
     def __init__(self, problem: Problem, status: int | None = None, **extra: Any) -> None:
         super().__init__(problem.message_en)
         self.problem = problem
-        self.status = status or _HTTP_STATUS.get(problem.code, 422)
+        self.status = status or HTTP_STATUS.get(problem.code, 422)
         self.extra = extra
 
 
@@ -104,8 +111,8 @@ class Page(BaseModel):
 
 
 class AckIn(BaseModel):
-    status: str = Field(description="done, fail or processing")
-    reason: str = ""
+    status: str = Field(description="done, fail or processing", max_length=16)
+    reason: str = Field("", max_length=limits.MAX_REASON)
 
 
 class SentOut(BaseModel):
@@ -150,6 +157,7 @@ def current_system(request: Request, authorization: Annotated[str | None, Header
 
 
 Caller = Annotated[SystemRef, Depends(current_system)]
+DeliveryId = Annotated[str, Path(max_length=limits.MAX_ID)]
 
 
 def router(hub: Hub) -> APIRouter:
@@ -163,9 +171,15 @@ def router(hub: Hub) -> APIRouter:
             async for chunk in request.stream():
                 stager.write(chunk)
             upload = stager.finish()
-            accepted = await anyio.to_thread.run_sync(lambda: hub.accept(system.system_id, upload, to or []))
         except Refused as refused:
             stager.abort()
+            raise ApiProblem(refused.problem) from None
+        except BaseException:  # a client gone mid-upload: no staging file is left behind
+            stager.abort()
+            raise
+        try:
+            accepted = await anyio.to_thread.run_sync(lambda: hub.accept(system.system_id, upload, to or []))
+        except Refused as refused:
             raise ApiProblem(refused.problem, original=refused.original) from None
         return {
             "doc_id": accepted.doc_id,
@@ -179,8 +193,8 @@ def router(hub: Hub) -> APIRouter:
     @api.get("/packages/sent", response_model=Page, summary="What my agencies sent, per recipient")
     def sent(
         system: Caller,
-        doc_id: str | None = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        doc_id: Annotated[str | None, Query(max_length=limits.MAX_ID)] = None,
+        offset: Annotated[int, Query(ge=0, le=limits.MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Any:
         rows = hub.sent(system, doc_id, limit, offset)
@@ -191,7 +205,7 @@ def router(hub: Hub) -> APIRouter:
     def inbox(
         system: Caller,
         kind: Annotated[str | None, Query(pattern="^(edoc|status)$")] = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=limits.MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         after: Annotated[str | None, Query(description="the last delivery id of the previous page")] = None,
     ) -> Any:
@@ -209,7 +223,7 @@ def router(hub: Hub) -> APIRouter:
         return {"pending": count}
 
     @api.get("/inbox/{delivery_id}/content", summary="Fetch one package's bytes")
-    def content(system: Caller, delivery_id: str) -> Response:
+    def content(system: Caller, delivery_id: DeliveryId) -> Response:
         try:
             path, _ = hub.fetch(system, delivery_id)
         except HubError as exc:
@@ -223,7 +237,7 @@ def router(hub: Hub) -> APIRouter:
         return StreamingResponse(body(), media_type="application/xml")
 
     @api.post("/inbox/{delivery_id}/ack", summary="Acknowledge a fetched package: done, fail or processing")
-    def ack(system: Caller, delivery_id: str, body: AckIn) -> Any:
+    def ack(system: Caller, delivery_id: DeliveryId, body: AckIn) -> Any:
         try:
             state = hub.ack(system, delivery_id, body.status, body.reason)
         except HubError as exc:
@@ -231,7 +245,7 @@ def router(hub: Hub) -> APIRouter:
         return {"delivery_id": delivery_id, "state": state}
 
     @api.post("/inbox/{delivery_id}/reoffer", summary="Have a failed delivery offered again")
-    def reoffer(system: Caller, delivery_id: str) -> Any:
+    def reoffer(system: Caller, delivery_id: DeliveryId) -> Any:
         try:
             hub.reoffer(delivery_id, actor=system.system_id, system=system)
         except HubError as exc:
@@ -244,8 +258,8 @@ def router(hub: Hub) -> APIRouter:
     def agencies(
         system: Caller,
         level: Annotated[int | None, Query(ge=1, le=4)] = None,
-        since_version: int | None = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        since_version: Annotated[int | None, Query(ge=0, le=limits.MAX_INT)] = None,
+        offset: Annotated[int, Query(ge=0, le=limits.MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
         after: Annotated[str | None, Query(description="the last code of the previous page")] = None,
     ) -> Any:

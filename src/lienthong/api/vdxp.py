@@ -19,18 +19,17 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
-from sqlalchemy import select
 
-from lienthong.api import ops
+from lienthong.api import limits, ops
 from lienthong.codes.dates import VIETNAM
-from lienthong.hub import directory
+from lienthong.hub import directory, registration
 from lienthong.hub import problems as HP
 from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Refused, Upload
 from lienthong.hub.service import Hub, HubError
 from lienthong.problems import LienthongError, Problem
 from lienthong.store import blobs
-from lienthong.store.tables import Agency, System, SystemAgency
+from lienthong.store.tables import Agency
 
 PREFIX = "XroadVnpt-"
 _RECEIVE_STATES = {"pending": "initial", "fetched": "processing", "done": "done", "failed": "fail"}
@@ -54,11 +53,13 @@ def ok(**extra: Any) -> Response:
 
 
 def fail(problem: Problem, status_code: int = 200, **extra: Any) -> Response:
+    """A FAIL answer; ``data`` is always present (SDK 2.0.3 reads it even then, and crashes on null)."""
     return answer(
         {
             "status": "FAIL",
             "ErrorCode": HP.sdk_error_code(problem.code),
             "ErrorDesc": f"{problem.code}: {problem.message_en} / {problem.message_vi}",
+            "data": "",
             **extra,
         },
         status_code,
@@ -78,6 +79,8 @@ def authenticate(hub: Hub, request: Request) -> tuple[SystemRef, dict[str, str]]
     mac = headers.get(f"{PREFIX}hash-header")
     if not sign or not mac:
         raise AuthError("missing XroadVnpt-sign-header or XroadVnpt-hash-header")
+    if len(sign) > limits.MAX_SIGN_HEADER or len(mac) > limits.MAX_HEADER_VALUE:
+        raise AuthError("the sign-header or hash-header is too long")
     raw = sign.encode("latin-1")  # undo the server's latin-1 decoding: these are the signed bytes
     try:
         signed = json.loads(raw.decode("utf-8"))
@@ -90,8 +93,9 @@ def authenticate(hub: Hub, request: Request) -> tuple[SystemRef, dict[str, str]]
     secret = hub.secret_of(system_id) if system_id else None
     if secret is None:
         raise AuthError(f"unknown system '{system_id}'")
-    expected = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, mac.strip().lower()):
+    expected = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest().encode("ascii")
+    # Compared as bytes: compare_digest raises on a non-ASCII str (issue 12, defect 3).
+    if not hmac.compare_digest(expected, mac.strip().lower().encode("latin-1")):
         raise AuthError("the HMAC does not match")
     # Bind the plain headers to the signed JSON, so a signed set cannot be paired with other headers.
     for key, value in signed.items():
@@ -219,6 +223,14 @@ def router(hub: Hub) -> APIRouter:
                 "sendStatusDesc": r.error_code or "Sent",
                 "receiveStatus": receive,
                 "receiveStatusDesc": receive,
+                # SDK 2.0.3 parses a sent row like a received row (issue 16): the same data again.
+                "docId": r.doc_id,
+                "created_time": _time(r.sent_at),
+                "updated_time": _time(r.last_status_at or r.fetched_at or r.sent_at),
+                "from": r.sender,
+                "to": r.recipient,
+                "status": receive,
+                "status_desc": receive,
             }
             data.append({k: v for k, v in item.items() if v is not None})
         return ok(data=data)
@@ -228,7 +240,6 @@ def router(hub: Hub) -> APIRouter:
         path, _ = hub.fetch(system, params.get("docid", ""))
         return _base64_answer(path)
 
-    @api.get("/downloadEdoc")
     def download(request: Request) -> Response:
         try:
             system, params = guarded(request)
@@ -237,6 +248,9 @@ def router(hub: Hub) -> APIRouter:
             # The SDK saves any body as the document: "not found" must be an empty body.
             return Response(b"", status_code=404, media_type="application/octet-stream")
         return FileResponse(path, media_type="application/octet-stream")  # streamed from the file
+
+    for method in ("GET", "POST"):  # 2.0.1 downloads with GET; SDK 2.0.3 makes every call a POST
+        api.add_api_route("/downloadEdoc", download, methods=[method], name=f"downloadEdoc_{method.lower()}")
 
     @operation("updateStatus")
     def update_status(system: SystemRef, params: dict[str, str]) -> Response:
@@ -271,9 +285,9 @@ def router(hub: Hub) -> APIRouter:
 
     @operation("getAgenciesListQD20")
     def agencies_qd20(_system: SystemRef, params: dict[str, str]) -> Response:
-        level = params.get("level", "")
+        level = limits.sdk_int(params.get("level"), "XroadVnpt-level", 1, 4)
         with hub.read() as s:
-            rows = directory.list_agencies(s, level=int(level) if level.isdigit() else None)
+            rows = directory.list_agencies(s, level=level)
         return ok(
             data=[
                 {"id": str(a.id), "code": a.code, "name": a.name, "mail": _first_mail(a), "code102": a.code}
@@ -284,17 +298,10 @@ def router(hub: Hub) -> APIRouter:
 
     @operation("getSynchronizeUnit")
     def synchronize(_system: SystemRef, params: dict[str, str]) -> Response:
-        since = params.get("version", "")
+        since = limits.sdk_int(params.get("version"), "XroadVnpt-version", 0, limits.MAX_INT) or 0
         with hub.read() as s:
-            rows = directory.list_agencies(s, since_version=int(since) if since.isdigit() else 0)
-            centers: dict[str, str] = {
-                code: sys_id
-                for code, sys_id in s.execute(
-                    select(SystemAgency.agency_code, System.system_id).join(
-                        System, SystemAgency.system_pk == System.id
-                    )
-                ).all()
-            }
+            rows = directory.list_agencies(s, since_version=since)
+            centers = directory.centers(s)
         return ok(
             data=[
                 {
@@ -317,7 +324,7 @@ def router(hub: Hub) -> APIRouter:
     async def register(request: Request) -> Response:
         try:
             system, _ = await anyio.to_thread.run_sync(guarded, request)
-            body = await request.body()  # not covered by the HMAC: validated like any input
+            body = await limits.read_bounded(request, limits.MAX_SMALL_BODY)  # not covered by the HMAC
             try:
                 data = json.loads(body.decode("utf-8"))
                 if not isinstance(data, dict):
@@ -333,11 +340,9 @@ def router(hub: Hub) -> APIRouter:
 
     @operation("deleteAgency")
     def delete(system: SystemRef, params: dict[str, str]) -> Response:
-        code = params.get("agencycode", "")
-        if code not in system.agency_codes:
-            return fail(HP.FORBIDDEN("", detail=f"system {system.system_id} does not act for {code}"))
         with hub.write() as s:
-            directory.set_state(s, code, "removed", hub.clock(), actor=system.system_id)
+            registration.remove_unit(s, system, params.get("agencycode", ""), hub.clock())
+        hub.forget_cached()
         return ok()
 
     return api
@@ -358,23 +363,15 @@ def _first_mail(agency: Agency | directory.AgencyRow) -> str:
 
 
 def _register(hub: Hub, system: SystemRef, data: dict[str, Any]) -> None:
-    """A connected system registers one of its units: it must sit under an agency the system serves."""
-    code = str(data.get("code", "")).strip()
-    parent = str(data.get("pcode", "")).strip() or None
-    if parent not in system.agency_codes:
-        raise HubError(HP.FORBIDDEN("", detail=f"the parent {parent} is not served by {system.system_id}"))
+    """The directory service decides: the edge only reads the body (issue 12, defects 1-2)."""
+    item = registration.UnitRequest(
+        code=str(data.get("code", "")),
+        name=str(data.get("name", "")),
+        parent=str(data.get("pcode", "")),
+        email=str(data.get("mail", "")),
+    )
     with hub.write() as s:
-        directory.add_agency(
-            s,
-            directory.AgencyInput(
-                code=code, name=str(data.get("name", "")), parent=parent, emails=(str(data.get("mail", "")),)
-            ),
-            hub.clock(),
-            actor=system.system_id,
-        )
-        row = s.get(System, system.id)
-        assert row is not None
-        row.agencies.append(SystemAgency(agency_code=code))
+        registration.register_unit(s, system, item, hub.clock())
     hub.forget_cached()  # the system now acts for the new unit too
 
 
@@ -384,10 +381,10 @@ async def _stage(hub: Hub, chunks: AsyncIterator[bytes]) -> Upload:
     try:
         async for chunk in chunks:
             stager.write(chunk)
+        return stager.finish()  # the last write (and a full disk) may only show here
     except BaseException:
         stager.abort()
         raise
-    return stager.finish()
 
 
 def _match_hash_file(upload: Upload, hash_file: str | None) -> Upload:

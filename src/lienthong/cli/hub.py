@@ -83,6 +83,7 @@ def serve(
     import uvicorn
 
     from lienthong.api.factory import ENV, ServeOptions
+    from lienthong.api.server import server_options
     from lienthong.monitor.config import MonitorConfig
     from lienthong.monitor.identity import ClientCertMode
 
@@ -98,7 +99,7 @@ def serve(
         burst=burst,
         workers=workers,
     )
-    hub = Hub(options.hub_config())  # migrates once, before any worker starts
+    hub = open_hub(options.hub_config())  # migrates once, before any worker starts
     engine = hub.engine.url.render_as_string()
     postgres = hub.is_postgres
     hub.close()
@@ -119,6 +120,7 @@ def serve(
         log_level="info",
         proxy_headers=not checking,
         timeout_worker_healthcheck=60,  # a worker importing on a busy machine is slow, not dead
+        **server_options(),  # issue 12: 431 and malformed requests answered as JSON
     )
 
 
@@ -274,16 +276,73 @@ def system_list(db: DbOpt = None, data_dir: DirOpt = None) -> None:
     from lienthong.store.tables import System
 
     hub = _hub(db, data_dir)
-    table = Table("system id", "agencies", "state", "last contact")
+    table = Table("system id", "agencies", "state", "roles", "last contact")
     with hub.read() as s:
         for system in s.execute(select(System).order_by(System.system_id)).scalars():
             table.add_row(
                 system.system_id,
                 ", ".join(system.agency_codes),
                 system.state,
+                " ".join(
+                    n for n, on in (("operator", system.operator), ("register", system.can_register)) if on
+                ),
                 str(system.last_contact_at or ""),
             )
     Console().print(table)
+
+
+def _grant(system_id: str, db: str | None, data_dir: str | None, **grants: bool) -> None:
+    from lienthong.hub import registration
+
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            registration.set_grants(s, system_id, hub.clock(), **grants)
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"{system_id}: {', '.join(f'{k}={v}' for k, v in grants.items())}")
+
+
+@system_app.command("grant-operator")
+def system_grant_operator(
+    system_id: str,
+    revoke: bool = typer.Option(False, "--revoke", help="Withdraw the role."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Give a system (and its API tokens) the hub operator's role: national reports, any timeline."""
+    _grant(system_id, db, data_dir, operator=not revoke)
+
+
+@system_app.command("allow-register")
+def system_allow_register(
+    system_id: str,
+    revoke: bool = typer.Option(False, "--revoke", help="Withdraw the permission."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Let a system register units under its own level-1 bodies (SDK registerAgency); off by default."""
+    _grant(system_id, db, data_dir, can_register=not revoke)
+
+
+@system_app.command("limits")
+def system_limits(
+    system_id: str,
+    rate: float | None = typer.Option(None, "--rate", help="Requests per second (default: the hub's)."),
+    burst: int | None = typer.Option(None, "--burst", help="Burst size (default: the hub's)."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Set a system's own rate limit; without options it goes back to the hub's default."""
+    from lienthong.hub import registration
+
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            registration.set_limits(s, system_id, hub.clock(), rate, burst)
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"{system_id}: rate {rate or 'default'}/s, burst {burst or 'default'}")
 
 
 @system_app.command("rotate-secret")

@@ -34,6 +34,10 @@ class HubConfig:
     hub_code: str = "000.00.00.W00"  # the hub's own identity on receipts
     checks_policy: Path | None = None  # the preflight checks' TOML policy (docs/rules.md); defaults otherwise
     cache_seconds: float = 1.0  # how long a connected system's record is cached between requests
+    # /metrics, /openapi.json and /docs: answered only with this bearer token, or to everyone when
+    # public_ops is set; with neither they are not served (issue 12, defect 9).
+    ops_token: str = ""
+    public_ops: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -53,4 +57,7 @@ class HubConfig:
         """Options first, then LIENTHONG_HUB_DB / LIENTHONG_DATA_DIR, then ./lienthong-data/."""
         folder = Path(data_dir or os.environ.get("LIENTHONG_DATA_DIR") or DEFAULT_DATA_DIR)
         url = db or os.environ.get("LIENTHONG_HUB_DB") or ""
+        kwargs.setdefault("ops_token", os.environ.get("LIENTHONG_HUB_OPS_TOKEN", ""))
+        public = os.environ.get("LIENTHONG_HUB_PUBLIC_OPS", "").lower() in ("1", "true", "yes")
+        kwargs.setdefault("public_ops", public)
         return cls(data_dir=folder, db_url=url, **kwargs)  # type: ignore[arg-type]

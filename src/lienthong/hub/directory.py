@@ -278,10 +278,24 @@ class SystemRef:
     state: str
     agency_codes: tuple[str, ...]
     secret_encrypted: bytes
+    operator: bool = False  # the hub operator's role, granted by the administrator
+    can_register: bool = False  # may register units under its own level-1 bodies (SDK registerAgency)
+    rate_per_second: float | None = None  # None: the hub's default
+    rate_burst: int | None = None
 
     @classmethod
     def of(cls, row: System) -> SystemRef:
-        return cls(row.id, row.system_id, row.state, tuple(row.agency_codes), row.secret_encrypted)
+        return cls(
+            row.id,
+            row.system_id,
+            row.state,
+            tuple(row.agency_codes),
+            row.secret_encrypted,
+            bool(row.operator),
+            bool(row.can_register),
+            row.rate_per_second,
+            row.rate_burst,
+        )
 
 
 def get_system(session: Session, system_id: str) -> System:
@@ -327,6 +341,14 @@ def system_for_token(session: Session, token: str) -> System | None:
     if row is None:
         return None
     return session.get(System, row.system_pk)
+
+
+def centers(session: Session) -> dict[str, str]:
+    """Which connected system serves each agency code (the SDK's ``centerCode``)."""
+    rows = session.execute(
+        select(SystemAgency.agency_code, System.system_id).join(System, SystemAgency.system_pk == System.id)
+    ).all()
+    return {code: system_id for code, system_id in rows}
 
 
 def count_agencies(session: Session) -> int:

@@ -209,6 +209,26 @@ def prepare(
     )
 
 
+# The widths of the columns these land in: longer values are refused, never truncated or overflowed.
+FIELD_LIMITS = {"document_id": 300, "notation_key": 300, "notation": 100}
+CODE_LIMIT = 64
+
+
+def check_lengths(prepared: Prepared) -> None:
+    """Refuse a package whose codes or ids exceed what the hub stores (issue 12: bounded at the edge)."""
+    long_code = next((c for c in prepared.recipients if len(c) > CODE_LIMIT), None)
+    if long_code is not None:
+        detail = f"a recipient code is longer than {CODE_LIMIT} characters"
+        raise Refused(HP.NOT_ROUTABLE("MessageHeader/To/OrganId", detail=detail), sender=prepared.sender)
+    values = [(name, getattr(prepared, name)) for name in FIELD_LIMITS]
+    values += [("target", t) for t in prepared.targets]
+    for name, value in values:
+        limit = FIELD_LIMITS.get(name, 300)
+        if value is not None and len(value) > limit:
+            detail = f"{name} is longer than {limit} characters"
+            raise Refused(HP.MALFORMED("", code="HUB.FIELD_TOO_LONG", detail=detail), sender=prepared.sender)
+
+
 def _preflight(message: Message, now: datetime | None, policy: CheckPolicy) -> list[Problem]:
     """The checks the hub can judge from the package alone (no signatures, registers or history)."""
     if now is None:
@@ -338,6 +358,8 @@ def commit(
     answered: Delivery | None = None
     if kind == "edoc" and prepared.business_type == 0:
         _check_duplicates(earlier, prepared)
+    if kind == "edoc" and prepared.business_type in (1, 2, 3):
+        _check_original_sender(session, prepared)
     if kind == "status" and recall is None:
         answered = _answered_delivery(session, prepared)
 
@@ -511,6 +533,27 @@ def _check_duplicates(earlier: list[Earlier], prepared: Prepared) -> None:
 
 
 RECALL = "13"
+
+
+def _check_original_sender(session: Session, prepared: Prepared) -> None:
+    """Only a document's own sender revokes, updates or replaces it (issue 12, defect 7).
+
+    A DocumentId the hub holds only from other senders is refused. One the hub has never seen is
+    let through (it may predate the hub): nothing of anyone else's is withdrawn by it.
+    """
+    senders: dict[str, set[str]] = {}
+    for document_id, sender in session.execute(
+        select(Package.document_id, Package.sender_code).where(
+            Package.kind == "edoc", Package.document_id.in_(prepared.targets)
+        )
+    ).all():
+        senders.setdefault(document_id or "", set()).add(sender)
+    for target in prepared.targets:
+        if target in senders and prepared.sender not in senders[target]:
+            raise Refused(
+                HP.NOT_ORIGINAL_SENDER("MessageHeader/ResponseFor/DocumentId", document_id=target[:300]),
+                sender=prepared.sender,
+            )
 
 
 def _recalled_package(session: Session, prepared: Prepared) -> Package:

@@ -13,9 +13,11 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from lienthong.store.blobs import private_dir
+
 
 def _private_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
@@ -30,6 +32,7 @@ class KeyRing:
 
     def __init__(self, key_dir: Path) -> None:
         self.key_dir = Path(key_dir)
+        private_dir(self.key_dir)  # 0700, like the data folder (issue 12)
         secret = os.environ.get("LIENTHONG_HUB_SECRET_KEY")
         if secret:
             key = secret.encode("ascii")

@@ -156,6 +156,46 @@ STATE_SECRET = define(
     "The package is refused: a state-secret document ({level}) must never travel on the hub ({detail})",
     "Decision 28/2018/QĐ-TTg (state-secret documents are out of scope)",
 )
+# --- issue 12 (hardening): refusals with codes of their own, so clients and tests can tell them apart ---
+REGISTER_NOT_ALLOWED = define(
+    "HUB.REGISTER_NOT_ALLOWED",
+    E,
+    "Hệ thống {system} không được cấp quyền đăng ký đơn vị",
+    "System {system} has not been granted the right to register units",
+)
+CODE_RESERVED = define(
+    "HUB.CODE_RESERVED",
+    E,
+    "Mã {code} dành riêng cho Trục và các hệ thống kết nối, không được đăng ký",
+    "The code {code} is reserved for hubs and connected systems and cannot be registered",
+    "Decision 20/2020/QĐ-TTg",
+)
+CODE_OUTSIDE_BODY = define(
+    "HUB.CODE_OUTSIDE_BODY",
+    E,
+    "Mã {code} không thuộc cơ quan cấp 1 mà hệ thống {system} phục vụ",
+    "The code {code} is not under a level-1 body that system {system} serves",
+    "Decision 20/2020/QĐ-TTg",
+)
+NOT_ORIGINAL_SENDER = define(
+    "HUB.NOT_ORIGINAL_SENDER",
+    E,
+    "Chỉ đơn vị đã gửi văn bản {document_id} mới được thu hồi, cập nhật hoặc thay thế văn bản đó",
+    "Only the agency that sent document {document_id} may revoke, update or replace it",
+    D28,
+)
+HEADERS_TOO_LARGE = define(
+    "HUB.HEADERS_TOO_LARGE",
+    E,
+    "Phần đầu yêu cầu HTTP quá lớn hoặc không hợp lệ: {detail}",
+    "The request headers are too large or malformed: {detail}",
+)
+STORAGE_FULL = define(
+    "HUB.STORAGE_FULL",
+    E,
+    "Trục tạm thời không nhận gói tin mới: ổ lưu trữ đầy ({detail})",
+    "The hub cannot take new packages now: its storage is full ({detail})",
+)
 RECORDED = define(
     "HUB.RECORDED",
     W,
@@ -187,6 +227,12 @@ SDK_ERROR_CODES: dict[str, str] = {
     DIRECTORY.code: "30",
     UNAVAILABLE.code: "20",
     STATE_SECRET.code: "31",  # issue 5: a number of its own, after the project's 24–30
+    REGISTER_NOT_ALLOWED.code: "15",
+    CODE_RESERVED.code: "15",
+    CODE_OUTSIDE_BODY.code: "15",
+    NOT_ORIGINAL_SENDER.code: "19",
+    HEADERS_TOO_LARGE.code: "29",
+    STORAGE_FULL.code: "20",
 }
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import tempfile
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Protocol
 
 from lienthong.hub import problems as HP
@@ -56,32 +53,11 @@ class Notifier:
                 self._waiters.remove(entry)
 
 
-class RateLimiter:
-    """A token bucket per connected system."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                return False
-            self._buckets[key] = (tokens - 1, now)
-            return True
-
-
 class Stager:
     """Takes a body chunk by chunk into a staging file: size limit, SHA-256 with and without a final CRLF."""
 
     def __init__(self, blobs: FileBlobStore, limit: int) -> None:
-        fd, name = tempfile.mkstemp(dir=blobs.tmp, prefix="upload-")
-        self.path = Path(name)
+        fd, self.path = blobs.new_staging()  # locked while written: a start-up sweep spares it
         self._fh = os.fdopen(fd, "wb")
         self.limit = limit
         self.size = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from lienthong.checks.policy import DEFAULT_POLICY, load_policy
@@ -23,10 +25,11 @@ from lienthong.hub.config import HubConfig
 from lienthong.hub.directory import SystemRef
 from lienthong.hub.intake import Accepted, Refused, Upload
 from lienthong.hub.keys import KeyRing
-from lienthong.hub.runtime import NoTally, Notifier, RateLimiter, Stager, Tally
+from lienthong.hub.ratelimit import RateLimiter
+from lienthong.hub.runtime import NoTally, Notifier, Stager, Tally
 from lienthong.problems import LienthongError, Problem
 from lienthong.store import wakeups
-from lienthong.store.blobs import FileBlobStore
+from lienthong.store.blobs import FileBlobStore, private_dir
 from lienthong.store.db import Checkpointer, make_engine, migrate, session_factory
 from lienthong.store.tables import OPEN_DELIVERY, Agency, Delivery, Package, Refusal, StatusEvent, System
 from lienthong.store.writer import Batch, GroupWriter
@@ -34,6 +37,7 @@ from lienthong.store.writer import Batch, GroupWriter
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 ACK_STATES = {"done": "done", "fail": "failed", "processing": "fetched"}
+MAX_REASON = 2000
 
 
 def utc_now() -> datetime:
@@ -93,7 +97,8 @@ class Hub:
     def __init__(self, config: HubConfig, clock: Clock = utc_now) -> None:
         self.config = config
         self.clock = clock
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(config.data_dir)  # 0700: package metadata and encrypted secrets (issue 12, defect 9)
+        _private_sqlite_file(config.database_url)
         self.engine = make_engine(config.database_url)
         self.checkpointer: Checkpointer | None = None
         if self.engine.dialect.name == "sqlite":
@@ -105,7 +110,8 @@ class Hub:
         self.blobs = FileBlobStore(config.blob_dir)
         self.keys = KeyRing(config.key_dir)
         self.notifier = Notifier()
-        self.limiter = RateLimiter(config.rate_per_second, config.rate_burst)
+        # Shared by every worker on this data folder (issue 12): one bucket per system.
+        self.limiter = RateLimiter(config.data_dir / "ratelimit", config.rate_per_second, config.rate_burst)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         # A server parses many packages at once: keep little attachment text in memory per package.
         self.parse_limits = ParseLimits(max_bytes=config.max_package_bytes, spool_in_memory=4 << 20)
@@ -224,10 +230,10 @@ class Hub:
         try:
             for chunk in chunks:
                 stager.write(chunk)
+            return stager.finish()
         except BaseException:
             stager.abort()
             raise
-        return stager.finish()
 
     def accept(self, system_id: str, upload: Upload, extra_to: Iterable[str] = ()) -> Accepted:
         """Accept or refuse a staged package from a system. Refusals are recorded, then raised."""
@@ -235,8 +241,8 @@ class Hub:
         try:
             if system is None or system.state != "active":
                 raise Refused(HP.AUTH_FAILED("", detail=f"unknown or disabled system {system_id}"))
-            if not self.limiter.allow(system_id):
-                raise Refused(HP.RATE_LIMITED("", limit=self.config.rate_per_second))
+            if not self.limiter.allow(system_id, system.rate_per_second, system.rate_burst):
+                raise Refused(HP.RATE_LIMITED("", limit=self.limiter.limit_of(system)))
             prepared = intake.prepare(
                 upload,
                 system,
@@ -247,6 +253,7 @@ class Hub:
                 now=self.clock(),  # issue 5: the preflight checks' time limits use the hub's clock
                 checks_policy=self.checks_policy,
             )
+            intake.check_lengths(prepared)
             self.blobs.sync_staged(upload.path)  # concurrently, before the batch places it
         except Refused as refused:
             self._refused(system_id, refused, upload, recorded=False)
@@ -267,6 +274,9 @@ class Hub:
             accepted = self.writer.run(job)
         except Refused as refused:
             self._refused(system_id, refused, upload, recorded=True)
+            raise
+        except BaseException:  # a crash of the store or the database: the staging file goes too
+            upload.path.unlink(missing_ok=True)
             raise
         self.notifier.notify(accepted.notified)
         # --- monitor: count new packages, their copies and routed statuses (a repeat is none of these)
@@ -449,7 +459,9 @@ class Hub:
         """done/fail take the delivery off the pending list (fail is a receive error); processing keeps it."""
         value = status.strip().lower()
         if value not in ACK_STATES:
-            raise HubError(HP.BAD_ACK("", value=status))
+            raise HubError(HP.BAD_ACK("", value=status[:32]))
+        if len(reason) > MAX_REASON:  # the reason goes into the audit log (issue 12, defect 6)
+            raise HubError(HP.BAD_REQUEST("", detail=f"the reason is longer than {MAX_REASON} characters"))
 
         def job(s: Session, batch: Batch) -> str:
             delivery, _ = self._own_delivery(s, system, delivery_id)
@@ -556,6 +568,19 @@ class Hub:
     def verify_audit(self) -> audit.ChainReport:
         with self.read() as s:
             return audit.verify(s)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (its -wal and -shm files take the same mode)."""
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if not path or path == ":memory:":
+        return
+    db = Path(path)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o600))
+    for found in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if found.exists() and found.stat().st_mode & 0o077:
+            found.chmod(0o600)
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -7,6 +7,7 @@ bytes. A shared disk or an S3-compatible store can implement the same port.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -48,7 +49,33 @@ class FileBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.tmp = self.root / "tmp"
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
+        private_dir(self.tmp)
+        self.sweep_staging()  # what a crashed or killed process left behind (issue 12, defect 5)
+
+    def new_staging(self) -> tuple[int, Path]:
+        """A private (0600) staging file, locked while its writer lives so a sweep never takes it."""
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd, Path(name)
+
+    def sweep_staging(self) -> int:
+        """Delete staging files no living writer holds (its lock dies with its process); the count."""
+        removed = 0
+        for path in self.tmp.glob("upload-*"):
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                path.unlink(missing_ok=True)
+                removed += 1
+            except BlockingIOError:
+                pass  # an upload in progress in this or another worker
+            finally:
+                os.close(fd)
+        return removed
 
     def _path(self, key: str) -> Path:
         if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
@@ -60,7 +87,8 @@ class FileBlobStore:
         if target.exists():
             path.unlink(missing_ok=True)  # identical content already stored
             return sha256
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.parent.mkdir(mode=0o700, exist_ok=True)  # each level private (issue 12)
+        target.parent.mkdir(mode=0o700, exist_ok=True)
         with path.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(path, target)
@@ -112,10 +140,12 @@ class FileBlobStore:
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def remove(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
     @contextmanager
     def staging(self) -> Iterator[tuple[IO[bytes], Path]]:
-        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
-        path = Path(name)
+        fd, path = self.new_staging()
         try:
             with os.fdopen(fd, "wb") as fh:
                 yield fh, path
@@ -150,6 +180,13 @@ def base64_chunks(path: Path, chunk: int = 3 << 20) -> Iterator[bytes]:
 
 def base64_size(size: int) -> int:
     return 4 * ((size + 2) // 3)
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` readable by the hub's user only (0700), tightening one that exists."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -64,6 +64,11 @@ class System(Base):
     state: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Granted by the hub's administrator, never inferred from a code (issue 12): off by default.
+    operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    can_register: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    rate_per_second: Mapped[float | None] = mapped_column(Float)  # None: the hub's default
+    rate_burst: Mapped[int | None] = mapped_column(Integer)
     agencies: Mapped[list[SystemAgency]] = relationship(
         back_populates="system", cascade="all, delete-orphan", lazy="selectin"
     )
