@@ -10,7 +10,7 @@ from pathlib import Path
 from lienthong.accounts.store import AccountStore
 from lienthong.demo.cast import Body
 from lienthong.demo.cluster import Cluster, free_port
-from lienthong.hub import directory
+from lienthong.hub import directory, registration
 from lienthong.hub.config import HubConfig
 from lienthong.hub.people import hub_accounts
 from lienthong.hub.service import Hub
@@ -70,6 +70,8 @@ def prepare_hub(workdir: Path, bodies: tuple[Body, ...], database: str | None) -
                     s, hub.keys, body.system_id, body.codes, now, secret=sdk_secrets.get(body.code)
                 )
             directory.add_system(s, hub.keys, OPERATOR_SYSTEM, [hub.config.hub_code], now)
+            # The operator is a role the administrator grants, never read from the hub's code.
+            registration.set_grants(s, OPERATOR_SYSTEM, now, operator=True)
         with hub.write() as s:
             for body in bodies:  # the SDK-protocol body's token only reads its reports
                 tokens[body.code] = directory.issue_token(s, body.system_id, now, "demo")
