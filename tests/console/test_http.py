@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,18 +159,25 @@ def test_sign_in_is_throttled(url: str) -> None:
         assert c.cookies.get("lienthong_session") is None
 
 
-def test_english_and_local_assets(clients: dict[str, httpx.Client]) -> None:
+def test_english_and_local_assets(clients: dict[str, httpx.Client], seeded: Hub) -> None:
     c = clients["ops"]
     english = c.get("/agencies?lang=en")
     assert 'lang="en"' in english.text and "Directory" in english.text
     switched = c.get("/lang/en?next=/traffic", follow_redirects=False)
     assert switched.status_code == 303 and switched.headers["location"] == "/traffic"
-    docs = clients["anonymous"].get("/docs")
-    assert docs.status_code == 200
-    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
-    assert sources and all(s.startswith("/") for s in sources), sources
-    for source in sources:
-        assert clients["anonymous"].get(source).status_code == 200, source
+    # The API description is gated (issue 12): not served until the operator makes it public.
+    assert clients["anonymous"].get("/docs").status_code == 404
+    public = Hub(replace(seeded.config, public_ops=True))
+    try:
+        with serve(public) as public_url, httpx.Client(base_url=public_url, timeout=30) as anonymous:
+            docs = anonymous.get("/docs")
+            assert docs.status_code == 200
+            sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+            assert sources and all(s.startswith("/") for s in sources), sources
+            for source in sources:
+                assert anonymous.get(source).status_code == 200, source
+    finally:
+        public.close()
     page = c.get("/")
     assert not re.search(r'(?:src|href)="(?:https?:)?//', page.text)  # nothing fetched from outside
 

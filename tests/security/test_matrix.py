@@ -125,8 +125,6 @@ TABLE: dict[tuple[str, str], tuple[Attempt, set[str]]] = {
     ("GET", "/metrics"): (_gated("/metrics"), {"ops"}),
     ("GET", "/openapi.json"): (_gated("/openapi.json"), {"ops"}),
     ("GET", "/docs"): (_gated("/docs"), {"ops"}),
-    ("GET", "/docs/oauth2-redirect"): (_gated("/docs/oauth2-redirect"), {"ops"}),
-    ("GET", "/redoc"): (_gated("/redoc"), {"ops"}),
     ("POST", "/api/v1/packages"): (
         lambda sc, who: sc.api(who, "POST", "/api/v1/packages", content=sc.package(who)).status_code == 201,
         SENDERS,
@@ -178,6 +176,10 @@ TABLE: dict[tuple[str, str], tuple[Attempt, set[str]]] = {
     ),
     ("GET", "/api/v1/packages/{doc_id}/timeline"): (
         lambda sc, who: sc.api(who, "GET", f"/api/v1/packages/{sc.doc_id}/timeline").status_code == 200,
+        {"multi", "operator"} | RECIPIENT_A,
+    ),
+    ("GET", "/api/v1/packages/{doc_id}/trace.svg"): (
+        lambda sc, who: sc.api(who, "GET", f"/api/v1/packages/{sc.doc_id}/trace.svg").status_code == 200,
         {"multi", "operator"} | RECIPIENT_A,
     ),
     ("POST", "/sendEdoc"): (lambda sc, who: _ok(sc.sdk(who, "sendEdoc", sc.package(who))), SENDERS),

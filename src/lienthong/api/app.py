@@ -80,7 +80,7 @@ def create_app(
     return app
 
 
-GATED = ("/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+GATED = ("/metrics", "/openapi.json", "/docs")  # /docs: the local Swagger UI (web/assets.py)
 
 
 class OpsGate:

@@ -459,7 +459,8 @@ def status(
     from lienthong.monitor.hub import HubMonitor, unreachable_status
 
     try:
-        hub = _hub(db, data_dir)
+        # Not open_hub: an unreachable database is this command's report, not a reason to stop.
+        hub = Hub(HubConfig.from_env(db, data_dir))
     except (SQLAlchemyError, OSError) as exc:
         report = unreachable_status(
             str(exc).splitlines()[0] if str(exc) else type(exc).__name__, datetime.now(UTC)

@@ -87,8 +87,7 @@ class FileBlobStore:
         if target.exists():
             path.unlink(missing_ok=True)  # identical content already stored
             return sha256
-        target.parent.parent.mkdir(mode=0o700, exist_ok=True)  # each level private (issue 12)
-        target.parent.mkdir(mode=0o700, exist_ok=True)
+        _private_parents(target)
         with path.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(path, target)
@@ -115,7 +114,7 @@ class FileBlobStore:
             if target.exists():
                 path.unlink(missing_ok=True)  # identical content already stored
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _private_parents(target)
             os.replace(path, target)
             folders.add(target.parent)
         for folder in sorted(folders):
@@ -180,6 +179,12 @@ def base64_chunks(path: Path, chunk: int = 3 << 20) -> Iterator[bytes]:
 
 def base64_size(size: int) -> int:
     return 4 * ((size + 2) // 3)
+
+
+def _private_parents(target: Path) -> None:
+    """The two fan-out folders of a body, each readable by the hub's user only (issue 12)."""
+    target.parent.parent.mkdir(mode=0o700, exist_ok=True)
+    target.parent.mkdir(mode=0o700, exist_ok=True)
 
 
 def private_dir(path: Path) -> None:
