@@ -117,7 +117,7 @@ class Run:
         cluster.start(["hub"])
         cluster.start([b.code for b in self.bodies])
         drivers = {
-            b.code: GatewayDriver(b.code, cluster.gateway_urls[b.code], f"Văn thư {b.short}")
+            b.code: GatewayDriver(b.code, cluster.gateway_urls[b.code], prepared.gateway_tokens[b.code])
             for b in self.bodies
         }
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lienthong.accounts.store import AccountStore
 from lienthong.demo.cast import Body
 from lienthong.demo.cluster import Cluster, free_port
+from lienthong.gateway.config import GatewayConfig
+from lienthong.gateway.people import LEADER, TOKEN_SCOPES, open_store
 from lienthong.hub import directory
 from lienthong.hub.config import HubConfig
 from lienthong.hub.people import hub_accounts
@@ -30,6 +32,7 @@ class Prepared:
     secrets: dict[str, str]  # body code -> SDK secret (the SDK-protocol gateways)
     operator_token: str
     accounts: dict[str, tuple[str, str]]  # username -> (password, what the person may see)
+    gateway_tokens: dict[str, str] = field(default_factory=dict)  # body code -> its gateway's API token
 
 
 def make_pki(workdir: Path, bodies: tuple[Body, ...]) -> Path:
@@ -143,4 +146,16 @@ def gateway_config(cluster: Cluster, workdir: Path, body: Body, prepared: Prepar
     path = folder / "gateway.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     cluster.add_gateway(body, path, port)
+    prepared.gateway_tokens[body.code] = _document_system_token(path, body)
     return path
+
+
+def _document_system_token(config: Path, body: Body) -> str:
+    """The agency's document system signs in to its gateway with an API token, as a leader's system."""
+    store = open_store(GatewayConfig.load(config).database_url)
+    with store.write() as s:
+        now = store.clock()
+        store.accounts.add(s, "hethong", secrets.token_urlsafe(16), LEADER, now,
+                           display_name=f"Văn thư {body.short}")  # fmt: skip
+        _, token = store.accounts.issue_token(s, "hethong", list(TOKEN_SCOPES), now, "document system")
+    return token
