@@ -26,10 +26,10 @@ GATEWAY_TEXT: dict[str, tuple[str, str]] = {
     "flags": ("Lưu ý", "Flags"),
     "metadata": ("Thông tin văn bản", "Document details"),
     "attachments": ("Tệp đính kèm", "Attachments"),
-    "signatures": ("Chữ ký số", "Digital signatures"),
+    "signatures": ("Chữ ký số và kiểm tra gói tin", "Signatures and package checks"),
     "signatures_ok": (
-        "Chữ ký số hợp lệ, văn bản toàn vẹn.",
-        "The signatures are valid; the document is intact.",
+        "Chữ ký số hợp lệ, văn bản toàn vẹn; gói tin không có lỗi.",
+        "The signatures are valid, the document is intact and the package has no error.",
     ),
     "signatures_unchecked": (
         "Chưa kiểm tra chữ ký số: cổng chưa có kho chứng thư tin cậy (trust_dir).",

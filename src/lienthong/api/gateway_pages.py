@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
@@ -14,7 +14,7 @@ from lienthong.gateway import console_views as cv
 from lienthong.gateway.people import ANSWER, APPROVE, ASSIGN, LEADER, READ, SEND, may
 from lienthong.gateway.service import Gateway
 from lienthong.gateway.states import ACTIONS, STATE_LABELS
-from lienthong.web.pages import PageRoute
+from lienthong.web.pages import NotVisible, PageRoute
 
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 Text = Annotated[str, Query(max_length=100)]
@@ -34,17 +34,19 @@ def router(gateway: Gateway, access: Access) -> APIRouter:
         query = f"q={quote(q)}&state={quote(state)}&sender={quote(sender)}&"
         query += f"since={since or ''}&until={until or ''}&"
         return pages.render(request, "gateway/inbox.html", found=found, f=f, states=STATE_LABELS,
-                            base="/?" + query, counts=gateway.counts())  # fmt: skip
+                            base="/?" + query, counts=cv.incoming_counts(gateway.core))  # fmt: skip
 
     @api.get("/inbox/{incoming_id}")
     def document(request: Request, incoming_id: int) -> HTMLResponse:
         who = access.allowed(request, READ)
         doc = gateway.show(incoming_id)
+        if doc["kind"] != "edoc":
+            raise NotVisible()  # status replies are read on the outgoing document they answer
         with gateway.accounts.read() as s:
             people = [p for p in gateway.accounts.accounts.people(s) if p.state == "active"]
         actions = [a for a in doc["actions"] if may(who.person, ASSIGN if a == "assign" else ANSWER)]
         return pages.render(request, "gateway/document.html", d=doc, actions=actions, labels=ACTIONS,
-                            events=gateway.history(f"incoming:{incoming_id}"), people=people,
+                            events=_history(gateway, incoming_id, doc), people=people,
                             verified=gateway.config.trust_dir is not None)  # fmt: skip
 
     @api.get("/inbox/{incoming_id}/files/{number}")
@@ -107,3 +109,12 @@ def router(gateway: Gateway, access: Access) -> APIRouter:
         return RedirectResponse(f"/outbox/{local_id}", status_code=303)
 
     return api
+
+
+def _history(gateway: Gateway, incoming_id: int, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """People's actions and the status replies they sent, newest first, in one list."""
+    events = gateway.history(f"incoming:{incoming_id}")
+    for h in doc["history"]:
+        action = f"{h['status']} {h['label_vi']}"
+        events.append({"at": h["at"], "actor": h["by"] or "", "action": action, "ip": "", "details": {}})
+    return sorted(events, key=lambda e: str(e["at"]), reverse=True)

@@ -52,7 +52,7 @@ def router(gateway: Gateway, access: Access) -> APIRouter:
             files=await _files(form, "pdf", "files"),
         )
         if not draft.number:
-            draft.number = str(gateway.reserve_number())
+            draft.number = compose.padded(gateway.reserve_number())
         cfg = gateway.config
         data = compose.build(draft, cfg.agency_code, cfg.agency_name, gateway.clock, {})
         return await _submit(gateway, who, data, "outgoing.compose")

@@ -47,6 +47,11 @@ class Draft:
     files: list[FileIn] = field(default_factory=list)
 
 
+def padded(number: int) -> str:
+    """A register number as a notation writes it: 01…09, then 10, 11… (Decree 30, Annex I)."""
+    return f"{number:02d}"
+
+
 def recipient_codes(text: str) -> list[str]:
     """Agency codes typed one a line or separated by commas; each must look like 000.00.00.H41."""
     codes = [c.strip() for c in re.split(r"[\s,;]+", text) if c.strip()]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from lienthong.codes.calendar import VIETNAM
 from lienthong.gateway.core import Core, as_utc
@@ -83,3 +83,14 @@ def _with_recipients(o: Outgoing) -> dict[str, Any]:
     data["recipients"] = [_recipient(o.state, r) for r in o.recipients]
     data["approved_by"] = o.approved_by
     return data
+
+
+def incoming_counts(core: Core) -> dict[str, int]:
+    """At a glance on the incoming register: documents waiting for a clerk, and overdue ones."""
+    since = core.clock() - OVERDUE_AFTER
+    waiting = select(func.count(Incoming.id)).where(Incoming.kind == "edoc", Incoming.state.in_(UNREAD))
+    late = select(func.count(Incoming.id)).where(
+        Incoming.kind == "edoc", Incoming.state.not_in(FINAL), Incoming.arrival_at < since
+    )
+    with core.sessions() as s:
+        return {"unread": int(s.execute(waiting).scalar_one()), "overdue": int(s.execute(late).scalar_one())}
