@@ -139,6 +139,18 @@ def test_compose_approve_send_answer_and_follow(browser: Browser, country: Count
     b_clerk = sign_in(browser, country.b_url, "vanthu")
     _until(b_clerk, "VPCP-TH")
     expect(b_clerk.locator("tr.unread")).to_have_count(1)
+    expect(b_clerk.locator("tr.unread")).to_contain_text("Khẩn")  # the urgency the sender chose
+    b_clerk.get_by_label("Độ khẩn").select_option("0")
+    b_clerk.get_by_role("button", name="Tìm").click()
+    expect(b_clerk.get_by_role("status")).to_have_text("Tìm thấy 0 văn bản")
+    b_clerk.get_by_label("Độ khẩn").select_option("urgent")
+    b_clerk.get_by_label("Nơi gửi").fill("Văn phòng Chính phủ")
+    b_clerk.get_by_role("button", name="Tìm").click()
+    expect(b_clerk.get_by_role("status")).to_have_text("Tìm thấy 1 văn bản")
+    b_clerk.get_by_role("link", name="English").click()
+    expect(b_clerk.get_by_role("heading", level=1)).to_have_text("Incoming")
+    expect(b_clerk.get_by_role("status")).to_have_text("Found 1 documents")
+    b_clerk.get_by_role("link", name="Tiếng Việt").click()
     b_clerk.get_by_role("link", name=re.compile("VPCP-TH")).click()
     document_url = b_clerk.url
     expect(b_clerk.get_by_role("link", name="Xem")).to_be_visible()  # the PDF opens in the browser

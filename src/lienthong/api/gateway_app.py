@@ -15,7 +15,6 @@ from typing import Any
 import anyio
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from lienthong.api import gateway_console, ops
@@ -100,9 +99,12 @@ def create_app(gateway: Gateway, run_loops: bool = True) -> FastAPI:
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         where = "; ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
-        return problem_response(ApiProblem(GP.BAD_REQUEST(detail=where or "?"), 422))
+        error = GatewayError(GP.BAD_REQUEST(detail=where or "?"), 422)
+        if gateway_console.is_page(request):
+            return gateway_console.problem_page(auth.pages, request, error)
+        return problem_response(ApiProblem(error.problem, error.status))
 
     auth.install(app)  # /login, /logout, assets, Swagger UI served by the app itself
     _outgoing_routes(app, gateway, access)

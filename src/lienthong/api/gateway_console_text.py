@@ -75,6 +75,7 @@ GATEWAY_TEXT: dict[str, tuple[str, str]] = {
     "notation_only": ("Ký hiệu", "Notation"),
     "signer": ("Người ký", "Signer"),
     "position": ("Chức vụ", "Position"),
+    "any_urgent": ("Khẩn trở lên", "Urgent or more"),
     "priority": ("Độ khẩn", "Urgency"),
     "recipient_codes": ("Mã định danh nơi nhận (mỗi dòng một mã)", "Recipients' codes (one a line)"),
     "recipient_hint": ("Ví dụ: 000.00.00.H41", "For example: 000.00.00.H41"),

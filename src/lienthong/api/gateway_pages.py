@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lienthong.api.gateway_access import Access
 from lienthong.gateway import console_views as cv
+from lienthong.gateway.compose import PRIORITIES
 from lienthong.gateway.people import ANSWER, APPROVE, ASSIGN, LEADER, READ, SEND, may
 from lienthong.gateway.service import Gateway
 from lienthong.gateway.states import ACTIONS, STATE_LABELS
@@ -18,7 +19,8 @@ from lienthong.web.pages import NotVisible, PageRoute
 
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 Text = Annotated[str, Query(max_length=100)]
-Day = Annotated[date | None, Query()]
+Day = Annotated[str, Query(max_length=10)]  # an empty date field is sent as "": no limit
+Urgency = Annotated[str, Query(pattern="^(|0|1|2|3|urgent)$")]
 
 
 def router(gateway: Gateway, access: Access) -> APIRouter:
@@ -26,14 +28,15 @@ def router(gateway: Gateway, access: Access) -> APIRouter:
     pages = access.auth.pages
 
     @api.get("/")
-    def inbox(request: Request, q: Text = "", state: Text = "", sender: Text = "", since: Day = None,
-              until: Day = None, page: PageNo = 1) -> HTMLResponse:  # fmt: skip
+    def inbox(request: Request, q: Text = "", state: Text = "", sender: Text = "", since: Day = "",
+              until: Day = "", urgency: Urgency = "", page: PageNo = 1) -> HTMLResponse:  # fmt: skip
         access.allowed(request, READ)
-        f = cv.InboxFilter(q, state, sender, since, until)
+        f = cv.InboxFilter(q, state, sender, _day(since), _day(until), urgency)
         found = cv.incoming(gateway.core, f, page)
         query = f"q={quote(q)}&state={quote(state)}&sender={quote(sender)}&"
-        query += f"since={since or ''}&until={until or ''}&"
+        query += f"since={f.since or ''}&until={f.until or ''}&urgency={urgency}&"
         return pages.render(request, "gateway/inbox.html", found=found, f=f, states=STATE_LABELS,
+                            priorities=PRIORITIES,
                             base="/?" + query, counts=cv.incoming_counts(gateway.core))  # fmt: skip
 
     @api.get("/inbox/{incoming_id}")
@@ -109,6 +112,13 @@ def router(gateway: Gateway, access: Access) -> APIRouter:
         return RedirectResponse(f"/outbox/{local_id}", status_code=303)
 
     return api
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def _history(gateway: Gateway, incoming_id: int, doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ class InboxFilter:
     sender: str = ""
     since: date | None = None
     until: date | None = None
+    urgency: str = ""  # "" all; "0" ordinary; "urgent": any of khẩn, thượng khẩn, hỏa tốc
 
 
 def _day_start(day: date) -> datetime:
@@ -48,6 +49,10 @@ def incoming(core: Core, f: InboxFilter, page: int, size: int = 20) -> Page:
     if f.sender:
         like = f"%{f.sender}%"
         query = query.where(or_(Incoming.sender_code.ilike(like), Incoming.sender_name.ilike(like)))
+    if f.urgency == "urgent":
+        query = query.where(Incoming.priority.in_(("1", "2", "3")))
+    elif f.urgency:
+        query = query.where(Incoming.priority == f.urgency)
     if f.since:
         query = query.where(Incoming.arrival_at >= _day_start(f.since))
     if f.until:
@@ -59,6 +64,7 @@ def incoming(core: Core, f: InboxFilter, page: int, size: int = 20) -> Page:
         for row in rows:
             item = _incoming(row)
             item["unread"] = row.state in UNREAD
+            item["priority"] = row.priority or "0"
             item["overdue"] = row.state not in FINAL and now - as_utc(row.arrival_at) > OVERDUE_AFTER
             items.append(item)
     return Page(items, total, max(page, 1), size)

@@ -115,6 +115,7 @@ class Incoming(GatewayBase):
     prior_state: Mapped[str | None] = mapped_column(String(16))  # before a recall request, for a 16
     verification_json: Mapped[str] = mapped_column(Text, default="[]")
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("incoming.id"))
+    priority: Mapped[str | None] = mapped_column(String(4))  # độ khẩn: 0 thường … 3 hỏa tốc (OtherInfo)
     blob_path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
 

@@ -1,4 +1,4 @@
-"""people: accounts, sessions, sign-in attempts, API tokens, and the history of who did what
+"""people: accounts, sessions, sign-in attempts, API tokens, the history of who did what, urgency
 
 Revision ID: g0004a
 Revises: g0003
@@ -32,9 +32,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_events_subject", "events", ["subject"])
+    with op.batch_alter_table("incoming", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("priority", sa.String(length=4), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("incoming", schema=None) as batch_op:
+        batch_op.drop_column("priority")
     op.drop_index("ix_events_subject", table_name="events")
     op.drop_table("events")
     drop_v1(op)
