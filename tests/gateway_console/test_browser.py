@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from lienthong.api.app import create_app as hub_app
 from lienthong.api.gateway_app import create_app
 from lienthong.gateway.config import GatewayConfig, HubLink
 from lienthong.gateway.service import Gateway
 from lienthong.hub import directory
-from tests.console.test_browser import chromium_path
+from tests.console.seed import PASSWORD  # the hub console's helpers sign in with it
+from tests.console.test_browser import signed_in as sign_in
 from tests.gateway.conftest import person
 from tests.hub.conftest import PDF, Server, make_hub
 
-PASSWORD = "mat-khau-dai-1"
 A, B, C = "000.00.00.G22", "000.00.00.H41", "000.00.00.H14"  # C has no gateway: its copy waits
 
 
@@ -67,24 +67,6 @@ def country(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Country]:
         a.close()
         b.close()
     hub.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-def sign_in(browser: Browser, url: str, username: str, width: int = 1280) -> Page:
-    page = browser.new_page(base_url=url, viewport={"width": width, "height": 900}, locale="vi-VN")
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
-    return page
 
 
 def _until(page: Page, text: str | re.Pattern[str], where: str = "main", tries: int = 60) -> None:
