@@ -11,7 +11,7 @@ from lienthong.accounts.store import AccountStore
 from lienthong.demo.cast import Body
 from lienthong.demo.cluster import Cluster, free_port
 from lienthong.gateway.config import GatewayConfig
-from lienthong.gateway.people import LEADER, TOKEN_SCOPES, open_store
+from lienthong.gateway.people import CLERK, LEADER, TOKEN_SCOPES, open_store
 from lienthong.hub import directory
 from lienthong.hub.config import HubConfig
 from lienthong.hub.people import hub_accounts
@@ -33,6 +33,7 @@ class Prepared:
     operator_token: str
     accounts: dict[str, tuple[str, str]]  # username -> (password, what the person may see)
     gateway_tokens: dict[str, str] = field(default_factory=dict)  # body code -> its gateway's API token
+    gateway_people: dict[str, str] = field(default_factory=dict)  # "vanthu", "lanhdao" -> their password
 
 
 def make_pki(workdir: Path, bodies: tuple[Body, ...]) -> Path:
@@ -146,16 +147,23 @@ def gateway_config(cluster: Cluster, workdir: Path, body: Body, prepared: Prepar
     path = folder / "gateway.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     cluster.add_gateway(body, path, port)
-    prepared.gateway_tokens[body.code] = _document_system_token(path, body)
+    prepared.gateway_tokens[body.code] = _gateway_people(path, body, prepared)
     return path
 
 
-def _document_system_token(config: Path, body: Body) -> str:
-    """The agency's document system signs in to its gateway with an API token, as a leader's system."""
+def _gateway_people(config: Path, body: Body, prepared: Prepared) -> str:
+    """A clerk and a leader for the agency console, and the API token of the agency's document system."""
+    if not prepared.gateway_people:  # one password per role, the same at every gateway of the demo
+        prepared.gateway_people.update(
+            {"vanthu": secrets.token_urlsafe(9), "lanhdao": secrets.token_urlsafe(9)}
+        )
     store = open_store(GatewayConfig.load(config).database_url)
     with store.write() as s:
         now = store.clock()
         store.accounts.add(s, "hethong", secrets.token_urlsafe(16), LEADER, now,
                            display_name=f"Văn thư {body.short}")  # fmt: skip
+        for username, role, name in (("vanthu", CLERK, "Văn thư"), ("lanhdao", LEADER, "Lãnh đạo")):
+            password = prepared.gateway_people[username]
+            store.accounts.add(s, username, password, role, now, display_name=f"{name} {body.short}")
         _, token = store.accounts.issue_token(s, "hethong", list(TOKEN_SCOPES), now, "document system")
     return token
