@@ -98,7 +98,8 @@ def test_compose_approve_send_answer_and_follow(browser: Browser, country: Count
     clerk.get_by_label("Trích yếu").fill("V/v báo cáo tình hình gửi, nhận văn bản điện tử")
     clerk.get_by_label("Người ký", exact=True).fill("Trần Văn Sơn")
     clerk.get_by_label("Chức vụ").fill("Chủ nhiệm")
-    clerk.get_by_label("Mã định danh nơi nhận (mỗi dòng một mã)").fill(f"{B}\n{C}")
+    clerk.get_by_label("Nơi nhận trong danh bạ của Trục").select_option(B)  # the hub's directory
+    clerk.get_by_label("Mã định danh nơi nhận (mỗi dòng một mã)").fill(C)  # or a typed code
     clerk.get_by_label("Độ khẩn").select_option("1")
     clerk.get_by_label("Văn bản (PDF)").set_input_files(str(country.pdf))
     clerk.get_by_role("button", name="Tạo gói tin và kiểm tra").click()
@@ -156,6 +157,7 @@ def test_compose_approve_send_answer_and_follow(browser: Browser, country: Count
     sender.goto(outgoing_url)
     _until(sender, re.compile(r"01 \d\d/\d\d/\d{4} \d\d:\d\d; 03 .*; 04 .*; 06 "))
     expect(sender.locator("main")).to_contain_text("Đã hoàn thành")
+    expect(sender.locator("main")).to_contain_text(f"UBND tỉnh Nghệ An ({B})")  # named from the directory
     sender.get_by_role("link", name="Cảnh báo").click()
     _until(sender, C)
     expect(sender.get_by_role("heading", name=re.compile(r"Đang mở \([1-9]"))).to_be_visible()

@@ -77,6 +77,7 @@ GATEWAY_TEXT: dict[str, tuple[str, str]] = {
     "position": ("Chức vụ", "Position"),
     "any_urgent": ("Khẩn trở lên", "Urgent or more"),
     "priority": ("Độ khẩn", "Urgency"),
+    "recipient_pick": ("Nơi nhận trong danh bạ của Trục", "Recipients from the hub's directory"),
     "recipient_codes": ("Mã định danh nơi nhận (mỗi dòng một mã)", "Recipients' codes (one a line)"),
     "recipient_hint": ("Ví dụ: 000.00.00.H41", "For example: 000.00.00.H41"),
     "main_pdf": ("Văn bản (PDF)", "The document (PDF)"),

@@ -31,10 +31,12 @@ def router(gateway: Gateway, access: Access) -> APIRouter:
     pages = access.auth.pages
 
     @api.get("/compose")
-    def compose_page(request: Request) -> HTMLResponse:
+    async def compose_page(request: Request) -> HTMLResponse:
         access.allowed(request, SEND)
+        found = await anyio.to_thread.run_sync(gateway.directory.bodies)  # may ask the hub
+        bodies = [b for b in found if b[0] != gateway.config.agency_code]
         return pages.render(request, "gateway/compose.html", types=compose.TYPES,
-                            priorities=compose.PRIORITIES)  # fmt: skip
+                            priorities=compose.PRIORITIES, bodies=bodies)  # fmt: skip
 
     @api.post("/compose")
     async def compose_post(request: Request) -> Response:
@@ -47,14 +49,18 @@ def router(gateway: Gateway, access: Access) -> APIRouter:
             subject=str(form.get("subject", ""))[:2000],
             signer_name=str(form.get("signer", "")).strip(),
             signer_position=str(form.get("position", "")).strip(),
-            recipients=compose.recipient_codes(str(form.get("recipients", ""))),
+            recipients=compose.recipient_codes(
+                str(form.get("recipients", "")), [str(v) for v in form.getlist("picked")]
+            ),
             priority=str(form.get("priority", "0")),
             files=await _files(form, "pdf", "files"),
         )
         if not draft.number:
             draft.number = compose.padded(gateway.reserve_number())
         cfg = gateway.config
-        data = compose.build(draft, cfg.agency_code, cfg.agency_name, gateway.clock, {})
+        data = compose.build(
+            draft, cfg.agency_code, cfg.agency_name, gateway.clock, gateway.directory.names()
+        )
         return await _submit(gateway, who, data, "outgoing.compose")
 
     @api.post("/compose/upload")

@@ -52,9 +52,9 @@ def padded(number: int) -> str:
     return f"{number:02d}"
 
 
-def recipient_codes(text: str) -> list[str]:
-    """Agency codes typed one a line or separated by commas; each must look like 000.00.00.H41."""
-    codes = [c.strip() for c in re.split(r"[\s,;]+", text) if c.strip()]
+def recipient_codes(text: str, picked: list[str] | None = None) -> list[str]:
+    """Codes picked from the directory and typed one a line or with commas; each like 000.00.00.H41."""
+    codes = [c.strip() for c in [*(picked or []), *re.split(r"[\s,;]+", text)] if c.strip()]
     wrong = [c for c in codes if not _CODE.match(c)]
     if wrong or not codes:
         raise GatewayError(GP.BAD_REQUEST(detail=f"recipients: {', '.join(wrong) or '(none)'}"))

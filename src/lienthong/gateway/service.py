@@ -22,6 +22,7 @@ from lienthong.gateway import runner
 from lienthong.gateway.config import GatewayConfig
 from lienthong.gateway.contact import Contact, connect
 from lienthong.gateway.core import Clock, Core, utc_now
+from lienthong.gateway.directory import Directory
 from lienthong.gateway.inbox import Inbox
 from lienthong.gateway.outbox import Outbox
 from lienthong.gateway.people import events, gateway_accounts, record
@@ -68,6 +69,7 @@ class Gateway:
         self.views = Views(self.core)
         # The people who sign in, in the gateway's own database; their events go to its history.
         self.accounts = AccountStore(gateway_accounts(), self.core.sessions, self.core.tx, clock)
+        self.directory = Directory(self.contact, clock)  # the hub's bodies, to pick recipients from
         self.sending.release_leases()
 
     @property
