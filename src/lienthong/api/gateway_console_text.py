@@ -102,6 +102,8 @@ GATEWAY_TEXT: dict[str, tuple[str, str]] = {
     "detail": ("Chi tiết", "Detail"),
     "counts": ("Tóm tắt", "Summary"),
     "not_sent": ("Chưa gửi", "Not sent"),
+    "waiting_approval": ("Chờ duyệt", "Waiting for approval"),
+    "sent": ("Đã gửi", "Sent"),
     "send_error": ("Gửi lỗi", "Send error"),
     "refused": ("Không được duyệt", "Refused"),
     "returned": ("Bị trả lại", "Returned"),
