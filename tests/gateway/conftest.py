@@ -137,3 +137,28 @@ def exchange(gateways: Iterable[Gateway], rounds: int = 3) -> None:
             g.process_outbox()
             g.poll_inbox()
             g.process_outbox()
+
+
+def person(gateway: Gateway, username: str, role: str = "clerk", password: str = "mat-khau-dai-1") -> str:
+    """Add a person to a gateway's accounts; returns the password."""
+    store = gateway.accounts
+    with store.write() as s:
+        store.accounts.add(s, username, password, role, store.clock(), display_name=f"Người {username}")
+    return password
+
+
+def api_token(
+    gateway: Gateway,
+    username: str = "hethong",
+    role: str = "leader",
+    scopes: tuple[str, ...] = ("read", "send", "answer"),
+) -> str:
+    """A document system's API token at a gateway (its owner is added first when missing)."""
+    store = gateway.accounts
+    with store.read() as s:
+        known = {p.username for p in store.accounts.people(s)}
+    if username not in known:
+        person(gateway, username, role)
+    with store.write() as s:
+        _, secret = store.accounts.issue_token(s, username, list(scopes), store.clock(), "test")
+    return secret

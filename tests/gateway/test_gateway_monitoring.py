@@ -17,14 +17,17 @@ from lienthong.api.gateway_app import create_app
 from lienthong.cli.main import app as cli
 from lienthong.gateway.monitoring import GatewayMonitor
 from lienthong.gateway.service import Gateway
-from tests.gateway.conftest import Clock
+from tests.gateway.conftest import Clock, api_token
 from tests.hub.conftest import Server, document
 
 
 def test_health_and_metrics_of_a_running_gateway(make_gateway: Callable[..., Gateway]) -> None:
     vpcp = make_gateway("000.00.00.G22", "vpcp.sys")
     vpcp.submit(document(), approve_as="Văn thư A")
+    token = api_token(vpcp, scopes=("read",))
     with Server(create_app(vpcp)) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert http.get("/metrics").status_code == 401  # metrics too need a token
+        http.headers["Authorization"] = f"Bearer {token}"
         for _ in range(100):  # both loops must have finished a round
             if http.get("/health/ready").status_code == 200:
                 break

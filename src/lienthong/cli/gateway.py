@@ -19,7 +19,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from lienthong.accounts.store import AccountStore
 from lienthong.cli import gateway_view as view
+from lienthong.cli.people import token_app, user_app
 from lienthong.gateway import problems as GP
 from lienthong.gateway.config import ConfigError, GatewayConfig
 from lienthong.gateway.service import Gateway, GatewayError, Page
@@ -37,6 +39,28 @@ ClerkOpt = Annotated[str, typer.Option("--clerk", help="Who does it (văn thư).
 SearchOpt = Annotated[str, typer.Option("--search", help="Text in number, subject, sender or id.")]
 StateOpt = Annotated[str, typer.Option("--state", help="Only this state (e.g. arrived, send_error).")]
 PageOpt = Annotated[int, typer.Option("--page", min=1, help="Page number, 50 rows a page.")]
+
+
+def _people(db: str | None, data_dir: str | None) -> AccountStore:
+    """A gateway's accounts: --db, else --data-dir's database, else LIENTHONG_GATEWAY_CONFIG's."""
+    import os
+
+    from lienthong.gateway.people import open_store
+
+    if db is None and data_dir is not None:
+        db = f"sqlite:///{(Path(data_dir) / 'gateway.sqlite3').resolve()}"
+    if db is None:
+        path = os.environ.get("LIENTHONG_GATEWAY_CONFIG")
+        if not path:
+            typer.echo("cần --db, --data-dir hoặc LIENTHONG_GATEWAY_CONFIG / give --db, --data-dir or "
+                       "LIENTHONG_GATEWAY_CONFIG", err=True)  # fmt: skip
+            raise typer.Exit(2)
+        db = _config(Path(path)).database_url
+    return open_store(db)
+
+
+app.add_typer(user_app(_people, "gateway's console (roles: clerk, leader, admin)"), name="user")
+app.add_typer(token_app(_people, "read, send, answer"), name="token")
 
 
 def _open(config: Path, *, sending: bool = False) -> Gateway:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -30,18 +30,24 @@ def _die(exc: LienthongError) -> NoReturn:
 T = TypeVar("T")
 
 
+def _run(
+    open_store: Opener, db: str | None, data_dir: str | None, action: Callable[[AccountStore, Session], T]
+) -> T:
+    """Run one account change in one transaction; a problem is printed and exits 1."""
+    store = open_store(db, data_dir)
+    try:
+        with store.write() as s:
+            return action(store, s)
+    except LienthongError as exc:
+        _die(exc)
+
+
 def user_app(open_store: Opener, what: str) -> typer.Typer:
     """The ``user`` commands over the accounts of whatever ``open_store`` opens (hub or gateway)."""
     app = typer.Typer(help=f"People who sign in to the {what} (roles, passwords, API tokens).")
 
     def change(db: str | None, data_dir: str | None, action: Callable[[AccountStore, Session], T]) -> T:
-        """Run one account change in one transaction; a problem is printed and exits 1."""
-        store = open_store(db, data_dir)
-        try:
-            with store.write() as s:
-                return action(store, s)
-        except LienthongError as exc:
-            _die(exc)
+        return _run(open_store, db, data_dir, action)
 
     @app.command("add")
     def add(
@@ -92,7 +98,36 @@ def user_app(open_store: Opener, what: str) -> typer.Typer:
         change(db, data_dir, lambda st, s: st.accounts.reset_password(s, username, password, st.clock()))
         typer.echo(f"{username}: password reset")
 
-    @app.command("token")
+    _token_commands(app, open_store, change, "token", "revoke-token")
+    return app
+
+
+def token_app(open_store: Opener, scopes: str) -> typer.Typer:
+    """``token issue|revoke|list``: API tokens for a document system or a monitoring tool."""
+    app = typer.Typer(help=f"API tokens (stored hashed, scoped, revocable). Scopes: {scopes}.")
+
+    def change(db: str | None, data_dir: str | None, action: Callable[[AccountStore, Session], T]) -> T:
+        return _run(open_store, db, data_dir, action)
+
+    _token_commands(app, open_store, change, "issue", "revoke")
+
+    @app.command("list")
+    def list_(db: DbOpt = None, data_dir: DirOpt = None) -> None:
+        """Every token: its number, owner, label, scopes, when issued and revoked (never the secret)."""
+        store = open_store(db, data_dir)
+        with store.read() as s:
+            rows = store.accounts.tokens(s)
+        table = Table("id", "username", "label", "scopes", "created", "revoked")
+        for r in rows:
+            revoked = str(r["revoked_at"] or "")
+            table.add_row(str(r["id"]), r["username"], r["label"], r["scopes"], str(r["created_at"]), revoked)
+        Console().print(table)
+
+    return app
+
+
+def _token_commands(app: typer.Typer, open_store: Opener, change: Any, issue: str, revoke: str) -> None:
+    @app.command(issue)
     def token(
         username: str,
         scope: Annotated[list[str], typer.Option("--scope", help="What the token may do (repeat).")],
@@ -106,10 +141,8 @@ def user_app(open_store: Opener, what: str) -> typer.Typer:
         )
         typer.echo(f"token {token_id}: {secret}")
 
-    @app.command("revoke-token")
+    @app.command(revoke)
     def revoke_token(token_id: int, db: DbOpt = None, data_dir: DirOpt = None) -> None:
         """Revoke an API token by its number."""
         change(db, data_dir, lambda st, s: st.accounts.revoke_token(s, token_id, st.clock()))
         typer.echo(f"token {token_id}: revoked")
-
-    return app

@@ -86,6 +86,12 @@ class HubClient:
             for i in items
         ]
 
+    def agencies(self, level: int | None = None, limit: int = 5000) -> list[tuple[str, str]]:
+        """The hub's directory, (code, name) of the active agencies (of one level when given)."""
+        params: dict[str, Any] = {"limit": limit} | ({"level": level} if level else {})
+        items = self._call("GET", "/api/v1/agencies", params=params).json()["items"]
+        return [(i["code"], i["name"]) for i in items if i.get("state", "active") == "active"]
+
     def wait(self, timeout: float) -> int:
         response = self._call("GET", "/api/v1/inbox/wait", params={"timeout": timeout}, timeout=timeout + 10)
         return int(response.json()["pending"])

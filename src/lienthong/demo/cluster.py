@@ -191,7 +191,7 @@ class Cluster:
         url = f"http://127.0.0.1:{port}"
         self.gateway_urls[body.code] = url
         command = [*self.python, "gateway", "serve", "--config", str(config)]
-        service = Service(body.code, command, self.logs / f"gateway-{body.code}.log", f"{url}/dashboard")
+        service = Service(body.code, command, self.logs / f"gateway-{body.code}.log", f"{url}/health/live")
         self.services[body.code] = service
         return service
 

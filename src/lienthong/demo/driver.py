@@ -27,11 +27,11 @@ class Submitted:
 class GatewayDriver:
     """One agency's document system talking to its gateway."""
 
-    def __init__(self, code: str, url: str, clerk: str) -> None:
+    def __init__(self, code: str, url: str, token: str) -> None:
         self.code = code
         self.url = url
-        self.clerk = clerk
-        self.http = httpx.Client(base_url=url, timeout=60)
+        # The gateway knows who acts from the token (its owner's name goes into the status replies).
+        self.http = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"})
 
     def close(self) -> None:
         self.http.close()
@@ -46,9 +46,7 @@ class GatewayDriver:
         return Submitted(body["local_id"], list(body.get("checklist", [])))
 
     def approve(self, local_id: str, *, override: bool = False) -> httpx.Response:
-        return self.http.post(
-            f"/outgoing/{local_id}/approve", json={"clerk": self.clerk, "override": override}
-        )
+        return self.http.post(f"/outgoing/{local_id}/approve", json={"override": override})
 
     def send(self, package: bytes) -> Submitted:
         """Submit and approve: the clerk's review passed."""
@@ -58,7 +56,7 @@ class GatewayDriver:
 
     def recall(self, local_id: str, reason: str) -> None:
         self._ok(
-            self.http.post(f"/outgoing/{local_id}/recall", json={"clerk": self.clerk, "reason": reason}),
+            self.http.post(f"/outgoing/{local_id}/recall", json={"reason": reason}),
             "recall",
         )
 
@@ -99,9 +97,7 @@ class GatewayDriver:
         return found
 
     def act(self, incoming_id: int, action: str, reason: str = "") -> httpx.Response:
-        return self.http.post(
-            f"/incoming/{incoming_id}/act", json={"action": action, "clerk": self.clerk, "reason": reason}
-        )
+        return self.http.post(f"/incoming/{incoming_id}/act", json={"action": action, "reason": reason})
 
     def answer(self, incoming_id: int, *actions: str, reason: str = "") -> None:
         for action in actions:

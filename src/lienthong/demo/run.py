@@ -117,7 +117,7 @@ class Run:
         cluster.start(["hub"])
         cluster.start([b.code for b in self.bodies])
         drivers = {
-            b.code: GatewayDriver(b.code, cluster.gateway_urls[b.code], f"Văn thư {b.short}")
+            b.code: GatewayDriver(b.code, cluster.gateway_urls[b.code], prepared.gateway_tokens[b.code])
             for b in self.bodies
         }
 
@@ -265,7 +265,9 @@ class Run:
         for username, (password, sees) in self.prepared.accounts.items():
             table.add_row(f"  {username} / {password}", sees)
         for body in self.bodies:
-            table.add_row(f"gateway {body.code}", f"{cluster.gateway_urls[body.code]}  {body.name}")
+            table.add_row(f"gateway {body.code}", f"{cluster.gateway_urls[body.code]}/  {body.name}")
+        for username, password in self.prepared.gateway_people.items():  # the agency consoles' people
+            table.add_row(f"  {username} / {password}", "mọi cổng / every gateway (văn thư, lãnh đạo)")
         self.console.print(table)
         try:
             while True:

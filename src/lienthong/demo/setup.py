@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lienthong.accounts.store import AccountStore
 from lienthong.demo.cast import Body
 from lienthong.demo.cluster import Cluster, free_port
+from lienthong.gateway.config import GatewayConfig
+from lienthong.gateway.people import CLERK, LEADER, TOKEN_SCOPES, open_store
 from lienthong.hub import directory, registration
 from lienthong.hub.config import HubConfig
 from lienthong.hub.people import hub_accounts
@@ -30,6 +32,8 @@ class Prepared:
     secrets: dict[str, str]  # body code -> SDK secret (the SDK-protocol gateways)
     operator_token: str
     accounts: dict[str, tuple[str, str]]  # username -> (password, what the person may see)
+    gateway_tokens: dict[str, str] = field(default_factory=dict)  # body code -> its gateway's API token
+    gateway_people: dict[str, str] = field(default_factory=dict)  # "vanthu", "lanhdao" -> their password
 
 
 def make_pki(workdir: Path, bodies: tuple[Body, ...]) -> Path:
@@ -145,4 +149,23 @@ def gateway_config(cluster: Cluster, workdir: Path, body: Body, prepared: Prepar
     path = folder / "gateway.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     cluster.add_gateway(body, path, port)
+    prepared.gateway_tokens[body.code] = _gateway_people(path, body, prepared)
     return path
+
+
+def _gateway_people(config: Path, body: Body, prepared: Prepared) -> str:
+    """A clerk and a leader for the agency console, and the API token of the agency's document system."""
+    if not prepared.gateway_people:  # one password per role, the same at every gateway of the demo
+        prepared.gateway_people.update(
+            {"vanthu": secrets.token_urlsafe(9), "lanhdao": secrets.token_urlsafe(9)}
+        )
+    store = open_store(GatewayConfig.load(config).database_url)
+    with store.write() as s:
+        now = store.clock()
+        store.accounts.add(s, "hethong", secrets.token_urlsafe(16), LEADER, now,
+                           display_name=f"Văn thư {body.short}")  # fmt: skip
+        for username, role, name in (("vanthu", CLERK, "Văn thư"), ("lanhdao", LEADER, "Lãnh đạo")):
+            password = prepared.gateway_people[username]
+            store.accounts.add(s, username, password, role, now, display_name=f"{name} {body.short}")
+        _, token = store.accounts.issue_token(s, "hethong", list(TOKEN_SCOPES), now, "document system")
+    return token

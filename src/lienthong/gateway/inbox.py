@@ -193,6 +193,7 @@ def _register(
         document_id=(h.document_id or "").strip() or None if h else None,
         notation=f"{h.code.code_number}/{h.code.code_notation}" if h and h.code else None,
         subject=h.subject if h else None,
+        priority=(h.other_info.priority or None) if h and h.other_info else None,
         business_type=business_type,
         arrival_year=now.year,
         arrival_number=Core.next_number(s, f"in|{recipient}|{now.year}"),

@@ -167,3 +167,24 @@ BAD_REQUEST = define(
     "Invalid request: {detail}",
     "",
 )
+UNAUTHENTICATED = define(
+    "GATEWAY.UNAUTHENTICATED",
+    E,
+    "Cần đăng nhập hoặc gửi mã truy cập API hợp lệ (Authorization: Bearer …)",
+    "Sign in, or send a valid API token (Authorization: Bearer …)",
+    "",
+)
+FORBIDDEN = define(
+    "GATEWAY.FORBIDDEN",
+    E,
+    "Tài khoản {who} không được {right_vi}",
+    "The account {who} may not {right}",
+    "",
+)
+CSRF_HEADER = define(
+    "GATEWAY.CSRF_HEADER",
+    E,
+    "Yêu cầu dùng phiên đăng nhập phải có tiêu đề X-CSRF-Token đúng",
+    "A request made with a signed-in session needs the right X-CSRF-Token header",
+    "",
+)

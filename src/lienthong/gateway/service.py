@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from lienthong.accounts.store import AccountStore
 from lienthong.client.models import HubPort
 from lienthong.delivery.mail import Mailer, SmtpMailer
 from lienthong.edxml import Message
@@ -21,8 +22,10 @@ from lienthong.gateway import runner
 from lienthong.gateway.config import GatewayConfig
 from lienthong.gateway.contact import Contact, connect
 from lienthong.gateway.core import Clock, Core, utc_now
+from lienthong.gateway.directory import Directory
 from lienthong.gateway.inbox import Inbox
 from lienthong.gateway.outbox import Outbox
+from lienthong.gateway.people import events, gateway_accounts, record
 from lienthong.gateway.problems import GatewayError
 from lienthong.gateway.replies import Replies
 from lienthong.gateway.review import CheckItem, Review
@@ -68,6 +71,9 @@ class Gateway:
         self.receiving = Inbox(self.core, self.replies, self.warning_stage, verifier)
         self.tracking = Tracking(self.core, self.warning_stage)
         self.views = Views(self.core)
+        # The people who sign in, in the gateway's own database; their events go to its history.
+        self.accounts = AccountStore(gateway_accounts(), self.core.sessions, self.core.tx, clock)
+        self.directory = Directory(self.contact, clock)  # the hub's bodies, to pick recipients from
         if take_over:
             self.sending.release_leases()
 
@@ -216,6 +222,18 @@ class Gateway:
     def counts(self) -> dict[str, int]:
         """The dashboard: not sent, send error, refused at review, returned, late."""
         return self.views.counts()
+
+    # --- the history of who did what ----------------------------------------------------------------------
+
+    def record(self, actor: str, action: str, subject: str, ip: str = "", **details: Any) -> None:
+        """Add one event to the gateway's history: who, what, about which document, from where."""
+        with self.core.tx() as s:
+            record(s, self.clock(), actor, action, subject, {"ip": ip, **details})
+
+    def history(self, subject: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest events first, of one subject (``incoming:ID``, ``outgoing:LOCAL_ID``) or of all."""
+        with self.core.sessions() as s:
+            return events(s, subject, limit)
 
     # --- the running service -------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from lienthong.accounts.tables import define_tables
 from lienthong.store.tables import MonitorState, UptimeDay
 
 
@@ -114,6 +115,7 @@ class Incoming(GatewayBase):
     prior_state: Mapped[str | None] = mapped_column(String(16))  # before a recall request, for a 16
     verification_json: Mapped[str] = mapped_column(Text, default="[]")
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("incoming.id"))
+    priority: Mapped[str | None] = mapped_column(String(4))  # độ khẩn: 0 thường … 3 hỏa tốc (OtherInfo)
     blob_path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
 
@@ -166,3 +168,21 @@ class MailOut(GatewayBase):
 for _shared in (MonitorState.__table__, UptimeDay.__table__):
     assert isinstance(_shared, Table)
     _shared.to_metadata(GatewayBase.metadata)
+
+
+class Event(GatewayBase):
+    """The gateway's history of who did what, when and from where (sign-ins, approvals, answers…)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))  # user:NAME (a signed-in person or a token's owner)
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200), index=True)  # e.g. incoming:12, outgoing:LOCAL
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")
+
+
+# The people who sign in (lienthong.accounts), in the gateway's own database (migration g0004a).
+ACCOUNTS = define_tables(GatewayBase.metadata)
