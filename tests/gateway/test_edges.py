@@ -17,7 +17,7 @@ from lienthong.api.gateway_app import create_app
 from lienthong.cli.main import app as cli
 from lienthong.gateway.service import Gateway
 from lienthong.hub.service import Hub
-from tests.gateway.conftest import exchange
+from tests.gateway.conftest import api_token, exchange
 from tests.gateway.fakehub import FakeHub
 from tests.hub.conftest import PDF, Server, document
 
@@ -117,7 +117,11 @@ def test_registers_search_filter_and_page(arrived: tuple[Gateway, Gateway, int, 
 
 def test_http_errors_are_problems_and_documents_download(arrived: tuple[Gateway, Gateway, int, Path]) -> None:
     vpcp, nghean, incoming, _ = arrived
-    with Server(create_app(nghean, run_loops=False)) as server, httpx.Client(base_url=server.url) as http:
+    auth = {"Authorization": f"Bearer {api_token(nghean)}"}
+    with (
+        Server(create_app(nghean, run_loops=False)) as server,
+        httpx.Client(base_url=server.url, headers=auth) as http,
+    ):
         unknown = http.post("/incoming/99/act", json={"action": "accept", "clerk": "B"})
         assert unknown.status_code == 404
         assert unknown.headers["content-type"] == "application/problem+json"
@@ -141,7 +145,11 @@ def test_http_errors_are_problems_and_documents_download(arrived: tuple[Gateway,
         listed = http.get("/incoming", params={"state": "accepted", "search": "807", "page": 1}).json()
         assert listed["total"] == 1 and listed["items"][0]["id"] == incoming
         assert http.post("/outgoing/nope/resend", json={"clerk": "B"}).status_code == 404
-    with Server(create_app(vpcp, run_loops=False)) as server, httpx.Client(base_url=server.url) as http:
+    sender_auth = {"Authorization": f"Bearer {api_token(vpcp)}"}
+    with (
+        Server(create_app(vpcp, run_loops=False)) as server,
+        httpx.Client(base_url=server.url, headers=sender_auth) as http,
+    ):
         sent = vpcp.outbox(state="sent")[0]["local_id"]
         not_failed = http.post(f"/outgoing/{sent}/resend", json={"clerk": "A"})
         assert not_failed.status_code == 409 and not_failed.json()["code"] == "GATEWAY.NOT_RESENDABLE"

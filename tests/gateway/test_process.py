@@ -25,6 +25,7 @@ import uvicorn
 from sqlalchemy import text
 
 from lienthong.api.app import create_app
+from lienthong.gateway.people import LEADER, open_store
 from lienthong.hub import directory
 from lienthong.hub.service import Hub
 from tests.hub.conftest import document
@@ -104,11 +105,13 @@ def running(hub: Hub, tmp_path: Path, gateway_db: Callable[[str], str]) -> Itera
     hub_server = HubServer(hub, free_port())
     hub_server.start()
     http_port = free_port()
-    config = _config(tmp_path / "gw", hub_server.port, http_port, token, gateway_db("G22"))
+    database = gateway_db("G22")
+    config = _config(tmp_path / "gw", hub_server.port, http_port, token, database)
     log = tmp_path / "gateway.log"
     process = _serve(config, log)
     url = f"http://127.0.0.1:{http_port}"
     _until(lambda: _alive(url), 30, "the gateway answers")
+    auth = {"Authorization": f"Bearer {_document_system_token(database)}"}
     try:
         yield {
             "hub": hub,
@@ -117,6 +120,7 @@ def running(hub: Hub, tmp_path: Path, gateway_db: Callable[[str], str]) -> Itera
             "url": url,
             "config": config,
             "log": log,
+            "auth": auth,
         }
     finally:
         if process.poll() is None:
@@ -124,6 +128,16 @@ def running(hub: Hub, tmp_path: Path, gateway_db: Callable[[str], str]) -> Itera
             process.wait()
         if hub_server.server is not None and not hub_server.server.should_exit:
             hub_server.stop()
+
+
+def _document_system_token(database: str) -> str:
+    """The token the agency's document system uses (its owner a leader: it submits and approves)."""
+    store = open_store(database)
+    with store.write() as s:
+        store.accounts.add(s, "hethong", "mat-khau-dai-1", LEADER, store.clock())
+        scopes = ["read", "send", "answer"]
+        _, secret = store.accounts.issue_token(s, "hethong", scopes, store.clock(), "test")
+    return secret
 
 
 def _alive(url: str) -> bool:
@@ -139,7 +153,7 @@ def test_hub_stopped_while_sending_nothing_fails_all_arrive_once_and_sigterm_sto
     hub, hub_server, url = running["hub"], running["hub_server"], running["url"]
     hub_server.stop()
     stopped_at = time.monotonic()
-    with httpx.Client(base_url=url, timeout=10) as http:
+    with httpx.Client(base_url=url, timeout=10, headers=running["auth"]) as http:
         for n in range(DOCUMENTS):
             data = document(recipients=("000.00.00.H41",), number=str(700 + n))
             local_id = http.post("/outgoing", content=data).json()["local_id"]

@@ -25,7 +25,7 @@ def test_gateway_migrations_match_the_models(local_gateway: Callable[..., Gatewa
     gateway = local_gateway("000.00.00.G22")
     with gateway.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": "gateway_alembic_version"})
-        assert context.get_current_revision() == "g0003"
+        assert context.get_current_revision() == "g0004a"
         assert [d for d in compare_metadata(context, GatewayBase.metadata) if not _version_table(d)] == []
     assert {"monitor_state", "monitor_uptime", "mail_outbox"} <= set(GatewayBase.metadata.tables)
 
