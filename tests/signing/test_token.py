@@ -170,3 +170,33 @@ def test_lienthong_sign_pdf_with_the_token(kit: SigningKit, token: TokenConfig, 
     assert result.exit_code == 0, result.output
     assert PIN not in result.output
     assert kit.verifier.verify_file(tmp_path / "s.pdf").valid
+
+
+def test_a_gateway_configured_with_a_token_signs_what_it_sends_there(
+    kit: SigningKit, token: TokenConfig, tmp_path: Path
+) -> None:
+    """``[signing_token]`` in a gateway's TOML: its outgoing packages are signed by the token's key."""
+    from lienthong.gateway.config import ConfigError, GatewayConfig
+    from lienthong.gateway.core import Core
+    from tests.gateway.fakehub import FakeHub
+
+    section = {"module": str(token.module), "key_label": token.key_label, "pin_file": str(token.pin_file)}
+    if token.token_label:
+        section["token_label"] = token.token_label
+    data = {"agency_code": "000.00.00.G22", "agency_name": "Văn phòng Chính phủ", "data_dir": "gw"}
+    config = GatewayConfig.from_dict({**data, "signing_token": dict(section)}, base=tmp_path)
+    core = Core(config, FakeHub().port(config.agency_code), lambda: datetime.now(UTC))
+    try:
+        signed = core.sign(to_bytes(package([("qd.pdf", kit.signed_document())])))
+    finally:
+        core.close()
+    report = kit.verifier.package_signature.verify(signed, parse(signed))
+    assert report.valid and report.signer is not None
+    assert report.signer.serial == f"{kit.person().cert.serial_number:X}"
+    # A PIN is never written in the configuration, and one key source only.
+    with pytest.raises(ConfigError, match="pin_file or pin_env"):
+        GatewayConfig.from_dict({**data, "signing_token": {**section, "pin": PIN}}, base=tmp_path)
+    with pytest.raises(ConfigError, match="not both"):
+        GatewayConfig.from_dict(
+            {**data, "signing_token": dict(section), "signing_key": "k.pem"}, base=tmp_path
+        )

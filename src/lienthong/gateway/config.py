@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lienthong.delivery.mail import SmtpSettings
+from lienthong.signing.token import TokenConfig
 
 __all__ = ["ConfigError", "GatewayConfig", "HubLink", "SmtpSettings"]
 
@@ -49,6 +50,8 @@ class GatewayConfig:
     trust_dir: Path | None = None  # trust anchors for verifying what arrives
     signing_key: Path | None = None  # the agency's key: outgoing packages carry its XML signature
     signing_cert: Path | None = None
+    signing_token: TokenConfig | None = None  # [signing_token]: the agency's key on a PKCS#11 token instead
+    agency_directory: Path | None = None  # agencies to match signers' certificates to (docs/signatures.md)
     preflight: bool = True  # run the preflight rules (lienthong.checks) on what is submitted
     checks_policy: Path | None = None  # a TOML policy for them; the defaults otherwise
     http_host: str = "127.0.0.1"
@@ -79,6 +82,7 @@ class GatewayConfig:
         try:
             hub = HubLink(**data.pop("hub", {}))
             smtp = SmtpSettings(**data.pop("smtp")) if "smtp" in data else None
+            token = _token(data.pop("signing_token"), base) if "signing_token" in data else None
             for key in (
                 "data_dir",
                 "trust_dir",
@@ -86,14 +90,32 @@ class GatewayConfig:
                 "signing_key",
                 "signing_cert",
                 "checks_policy",
+                "agency_directory",
             ):
                 if data.get(key):
                     data[key] = (base / str(data[key])).resolve()
             if "clerk_emails" in data:
                 data["clerk_emails"] = tuple(data["clerk_emails"])
-            config = cls(hub=hub, smtp=smtp, **data)
+            config = cls(hub=hub, smtp=smtp, signing_token=token, **data)
         except TypeError as exc:
             raise ConfigError(f"unknown or missing setting: {exc}") from None
+        if config.signing_token is not None and config.signing_key is not None:
+            raise ConfigError("give signing_key (a file) or [signing_token] (a PKCS#11 token), not both")
         if config.hub.protocol not in ("lienthong", "sdk"):
             raise ConfigError(f"hub.protocol must be lienthong or sdk, not {config.hub.protocol!r}")
         return config
+
+
+def _token(section: dict[str, Any], base: Path) -> TokenConfig:
+    """``[signing_token]``: module, key_label, token_label or slot, pin_file or pin_env (never the PIN)."""
+    if "pin" in section:
+        raise ConfigError("[signing_token] takes pin_file or pin_env: a PIN is never written in the file")
+    for key in ("module", "pin_file"):
+        if section.get(key):
+            # Joined, not resolved: a PKCS#11 library is known by the path it was loaded with.
+            given = Path(str(section[key]))
+            section[key] = given if given.is_absolute() else base / given
+    try:
+        return TokenConfig(**section)
+    except TypeError as exc:
+        raise ConfigError(f"[signing_token]: unknown or missing setting: {exc}") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from lienthong.gateway.config import GatewayConfig
 from lienthong.gateway.problems import not_found
 from lienthong.gateway.tables import Incoming, Outgoing, Sequence
 from lienthong.signing.pki import load_credential
+from lienthong.signing.token import open_token
 from lienthong.signing.xmldsig import PackageSigner
 from lienthong.store.db import make_engine, migrate, session_factory
 
@@ -47,8 +48,14 @@ class Core:
         self.sessions = session_factory(self.engine)
         self.calendar = WorkingCalendar.load(config.holidays_file)
         self.signer: PackageSigner | None = None
+        self._token: ExitStack | None = None
         if config.signing_key is not None:
             self.signer = PackageSigner(load_credential(config.signing_key, config.signing_cert))
+        elif config.signing_token is not None:
+            # The session stays open while the gateway runs: the key never leaves the token.
+            self._token = ExitStack()
+            session = self._token.enter_context(open_token(config.signing_token))
+            self.signer = PackageSigner(session.credential())
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
@@ -104,3 +111,5 @@ class Core:
     def close(self) -> None:
         self.port.close()
         self.engine.dispose()
+        if self._token is not None:
+            self._token.close()

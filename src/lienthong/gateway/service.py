@@ -34,6 +34,7 @@ from lienthong.gateway.tracking import Tracking
 from lienthong.gateway.views import FileOut, Page, Views
 from lienthong.gateway.warnings import Warnings
 from lienthong.problems import Problem
+from lienthong.signing.agencies import load_directory
 from lienthong.signing.trust import load_trust_store
 from lienthong.signing.verify import Verifier
 
@@ -64,10 +65,13 @@ class Gateway:
         if mailer is None and config.smtp is not None:
             mailer = SmtpMailer(config.smtp)
         self.warning_stage = Warnings(self.core, mailer)
+        # Signers' certificates carry no agency code: they are matched to agencies through this file.
+        self.agencies = load_directory(config.agency_directory) if config.agency_directory else None
         self.review = Review(self.core, checker if checker is not None else self._default_checker())
         self.sending = Outbox(self.core, self.warning_stage)
         self.replies = Replies(self.core)
-        verifier = Verifier(load_trust_store(config.trust_dir)) if config.trust_dir else None
+        trust = load_trust_store(config.trust_dir) if config.trust_dir else None
+        verifier = Verifier(trust, directory=self.agencies) if trust is not None else None
         self.receiving = Inbox(self.core, self.replies, self.warning_stage, verifier)
         self.tracking = Tracking(self.core, self.warning_stage)
         self.views = Views(self.core)
@@ -102,6 +106,7 @@ class Gateway:
             trust=load_trust_store(self.config.trust_dir) if self.config.trust_dir else None,
             history=OutgoingHistory(self.sessions),
             clock=self.clock,
+            directory=self.agencies,
         )
 
     def _contacted(self) -> None:
