@@ -83,3 +83,13 @@ def test_an_unreachable_database_is_one_coded_line_without_the_password() -> Non
     assert len(lines) == 1 and lines[0].startswith("HUB.DATABASE_UNREACHABLE: ")
     assert "sekret" not in result.stderr and "127.0.0.1:1/nothing" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_directory_errors_are_said_in_each_language(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["hub", "agency", "add", "12345", "--name", "X", "--data-dir", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 1
+    assert "Lỗi danh bạ: '12345' không phải mã định danh" in result.output
+    assert "Directory error: '12345' is not an agency code" in result.output
+    assert "Lỗi danh bạ: '12345' is not" not in result.output  # no English inside the Vietnamese

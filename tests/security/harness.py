@@ -148,7 +148,8 @@ class Load:
                 # Answered again after a re-offer: the same bytes, which the hub takes as a repeat.
                 self._post(agency, "/api/v1/packages", status(agency, SENDER, docid(number), "01"))
                 self._post(agency, f"/api/v1/inbox/{item['delivery_id']}/ack", json={"status": "done"})
-            idle = idle + 1 if not items else 0
+            # Only an answered, empty inbox counts as idle: a hub still restarting is not "nothing left".
+            idle = idle + 1 if inbox is not None and not items else 0
             if self.done_sending.is_set() and idle > 5:
                 return
             time.sleep(0.05 if items else 0.2)

@@ -31,8 +31,9 @@ class DirectoryError(LienthongError):
     pass
 
 
-def _fail(detail: str) -> DirectoryError:
-    return DirectoryError(HP.DIRECTORY("", detail=detail))
+def _fail(detail_vi: str, detail_en: str) -> DirectoryError:
+    """A directory refusal, said in each language (never English inside the Vietnamese sentence)."""
+    return DirectoryError(HP.DIRECTORY("", detail_vi=detail_vi, detail_en=detail_en))
 
 
 def next_version(session: Session) -> int:
@@ -69,20 +70,29 @@ def _level_and_parent(code: str, legacy: bool) -> tuple[int | None, str | None]:
         level: int | None = found.code.level
         derived_parent = str(found.code.parent) if found.code.parent else None
         if legacy:
-            raise _fail(f"{code} is a Decision-20 code; register it without --legacy")
+            raise _fail(
+                f"{code} là mã theo Quyết định 20; đăng ký không cần --legacy",
+                f"{code} is a Decision-20 code; register it without --legacy",
+            )
         return level, derived_parent
     if found.kind in (CodeKind.LEGACY, CodeKind.SYSTEM_ID):
         if not legacy:
-            raise _fail(f"{code} is not a Decision-20 code; register it explicitly with --legacy")
+            raise _fail(
+                f"{code} không phải mã theo Quyết định 20; đăng ký rõ bằng --legacy",
+                f"{code} is not a Decision-20 code; register it explicitly with --legacy",
+            )
         return None, None
-    raise _fail(f"'{code}' is not an agency code (NNN.NN.NN.XNN) nor a recognisable legacy code")
+    raise _fail(
+        f"'{code}' không phải mã định danh (NNN.NN.NN.XNN) hay mã cũ nhận biết được",
+        f"'{code}' is not an agency code (NNN.NN.NN.XNN) nor a recognisable legacy code",
+    )
 
 
 def add_agency(session: Session, item: AgencyInput, now: datetime, actor: str = "operator") -> Agency:
     values = _new_row(item, now)
     code = values["code"]
     if session.execute(select(Agency.id).where(Agency.code == code)).first() is not None:
-        raise _fail(f"{code} is already in the directory")
+        raise _fail(f"{code} đã có trong danh bạ", f"{code} is already in the directory")
     agency = Agency(**values, version=next_version(session))
     session.add(agency)
     details = {"name": agency.name, "parent": agency.parent_code, "legacy": item.legacy}
@@ -99,7 +109,7 @@ def get_agency(session: Session, code: str) -> Agency:
 
 def set_state(session: Session, code: str, state: str, now: datetime, actor: str = "operator") -> Agency:
     if state not in STATES:
-        raise _fail(f"unknown state {state}")
+        raise _fail(f"trạng thái không hợp lệ: {state}", f"unknown state {state}")
     agency = get_agency(session, code)
     old = agency.state
     agency.state = state
@@ -206,7 +216,7 @@ def _new_row(item: AgencyInput, now: datetime) -> dict[str, Any]:
     code = item.code.strip()
     level, derived_parent = _level_and_parent(code, item.legacy)
     if not item.name.strip():
-        raise _fail(f"{code}: a name is required")
+        raise _fail(f"{code}: cần có tên cơ quan", f"{code}: a name is required")
     return {
         "code": code,
         "name": item.name.strip(),
@@ -224,14 +234,16 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise _fail(f"cannot read {path}: {exc.strerror}") from None
+        raise _fail(f"không đọc được {path}: {exc.strerror}", f"cannot read {path}: {exc.strerror}") from None
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise _fail(f"{path}: {exc}") from None
+            raise _fail(f"{path}: JSON không hợp lệ ({exc})", f"{path}: {exc}") from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise _fail(f"{path}: expected a JSON list of objects")
+            raise _fail(
+                f"{path}: cần một danh sách JSON các đối tượng", f"{path}: expected a JSON list of objects"
+            )
         return data
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -251,12 +263,15 @@ def add_system(
     """Register a system acting for ``agency_codes``; returns it and its secret (generated if absent)."""
     system_id = system_id.strip()
     if not system_id:
-        raise _fail("a system id is required")
+        raise _fail("cần có mã hệ thống", "a system id is required")
     if session.execute(select(System).where(System.system_id == system_id)).scalar_one_or_none():
-        raise _fail(f"system {system_id} already exists")
+        raise _fail(f"hệ thống {system_id} đã tồn tại", f"system {system_id} already exists")
     codes = [c.strip() for c in agency_codes if c.strip()]
     if not codes:
-        raise _fail("a system acts for at least one agency (--agency CODE)")
+        raise _fail(
+            "hệ thống phải phục vụ ít nhất một cơ quan (--agency MÃ)",
+            "a system acts for at least one agency (--agency CODE)",
+        )
     for code in codes:
         get_agency(session, code)
     secret = secret or secrets.token_urlsafe(32)

@@ -127,8 +127,8 @@ BAD_REQUEST = define(
 DIRECTORY = define(
     "HUB.DIRECTORY",
     E,
-    "Lỗi danh bạ: {detail}",
-    "Directory error: {detail}",
+    "Lỗi danh bạ: {detail_vi}",
+    "Directory error: {detail_en}",
 )
 UNAVAILABLE = define(
     "HUB.UNAVAILABLE",

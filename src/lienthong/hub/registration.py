@@ -43,7 +43,13 @@ def register_unit(session: Session, system: SystemRef, item: UnitRequest, now: d
         raise _refuse(HP.REGISTER_NOT_ALLOWED("", system=sid))
     code = AgencyCode.try_parse(item.code.strip())
     if code is None:
-        raise _refuse(HP.DIRECTORY("code", detail=f"'{item.code[:80]}' is not an agency code NNN.NN.NN.XNN"))
+        raise _refuse(
+            HP.DIRECTORY(
+                "code",
+                detail_vi=f"'{item.code[:80]}' không phải mã định danh NNN.NN.NN.XNN",
+                detail_en=f"'{item.code[:80]}' is not an agency code NNN.NN.NN.XNN",
+            )
+        )
     if code.is_system:
         raise _refuse(HP.CODE_RESERVED("code", code=str(code)))
     roots = {c.root for c in map(AgencyCode.try_parse, system.agency_codes) if c is not None}
