@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from lienthong.codes.calendar import VIETNAM
+
 _UNITS = ("byte", "KB", "MB", "GB", "TB")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,16 +13,25 @@ from lienthong.hub.config import HubConfig
 from lienthong.hub.service import Hub
 
 
+def _sqlite_file(config: HubConfig) -> Path | None:
+    """The SQLite file the hub will open (from the URL it uses, default or given); None for a server."""
+    url = make_url(config.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
 def where(config: HubConfig) -> str:
     """The database a person would recognise: the SQLite file, or the server and database (no password)."""
-    if not config.db_url:
-        return str((config.data_dir / "hub.sqlite3").resolve())
-    return make_url(config.database_url).render_as_string(hide_password=True)
+    file = _sqlite_file(config)
+    return (
+        str(file) if file is not None else make_url(config.database_url).render_as_string(hide_password=True)
+    )
 
 
 def open_hub(config: HubConfig) -> Hub:
     """The hub over ``config``'s database; a clear line on stderr for a new or unreachable one."""
-    sqlite_file = None if config.db_url else config.data_dir / "hub.sqlite3"
+    sqlite_file = _sqlite_file(config)
     new = sqlite_file is not None and not sqlite_file.exists()
     try:
         hub = Hub(config)
