@@ -56,7 +56,7 @@ def pair(make_gateway: Callable[..., Gateway], monkeypatch: pytest.MonkeyPatch) 
 
 def _routes(p: Pair) -> list[tuple[str, str]]:
     values = {"incoming_id": str(p.incoming_id), "local_id": p.reply_id, "number": "1", "warning_id": "1",
-              "lang": "en"}  # fmt: skip
+              "lang": "en", "day": "2026-11-30", "fmt": "html"}  # fmt: skip
     app = create_app(p.nghean, run_loops=False)
     found = []
     for route in _flat(app.routes):

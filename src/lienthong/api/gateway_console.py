@@ -21,6 +21,7 @@ NAV = [
     ("/outbox", "outgoing"),
     ("/compose", "compose"),
     ("/alerts", "warnings"),
+    ("/reports", "reports"),
     ("/system", "health"),
 ]
 
@@ -55,7 +56,8 @@ def problem_page(pages: Pages, request: Request, exc: GatewayError) -> HTMLRespo
 
 
 def install(app: FastAPI, gateway: Gateway, access: Access) -> None:
-    from lienthong.api import gateway_pages, gateway_send_pages
+    from lienthong.api import gateway_pages, gateway_report_pages, gateway_send_pages
 
     app.include_router(gateway_pages.router(gateway, access))
     app.include_router(gateway_send_pages.router(gateway, access))
+    app.include_router(gateway_report_pages.router(gateway, access))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import httpx
@@ -47,6 +48,10 @@ class HubClient:
                 raise HubUnavailable(f"{code}: {body.get('detail', '')}")
             raise HubRefused(code, str(body.get("detail", "")), body.get("original"))
         return response
+
+    def daily_report(self, day: date, fmt: str, lang: str) -> bytes:
+        params = {"date": day.isoformat(), "format": fmt, "lang": lang}
+        return self._call("GET", "/api/v1/reports/daily", params=params).content
 
     def send(self, package: bytes) -> SendResult:
         body = self._call("POST", "/api/v1/packages", content=package).json()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import date
+from typing import Protocol, runtime_checkable
 
 
 class HubUnavailable(Exception):
@@ -72,3 +73,12 @@ class HubPort(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReportSource(Protocol):
+    """A hub that answers an agency's daily report (the JSON API does; the SDK protocol has none)."""
+
+    def daily_report(self, day: date, fmt: str, lang: str) -> bytes:
+        """The report of ``day`` for this system's agency as JSON, HTML or PDF bytes."""
+        ...

@@ -5,9 +5,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from lienthong.client.models import HubPort, HubRefused, HubUnavailable, InboxEntry, SendResult, SentEntry
+from lienthong.client.models import (
+    HubPort,
+    HubRefused,
+    HubUnavailable,
+    InboxEntry,
+    ReportSource,
+    SendResult,
+    SentEntry,
+)
 from lienthong.gateway import problems as GP
 from lienthong.gateway.config import GatewayConfig
 
@@ -138,6 +147,15 @@ class Contact:
 
     def wait(self, timeout: float) -> int:
         return int(self._call(self.inner.wait, timeout))
+
+    def reports(self) -> ReportSource | None:
+        """The hub's daily reports through this contact, when the protocol offers them."""
+        return self if isinstance(self.inner, ReportSource) else None
+
+    def daily_report(self, day: date, fmt: str, lang: str) -> bytes:
+        inner = self.inner
+        assert isinstance(inner, ReportSource)  # reports() said so
+        return bytes(self._call(inner.daily_report, day, fmt, lang))
 
     def close(self) -> None:
         self.inner.close()

@@ -122,6 +122,20 @@ NO_CREDENTIALS = define(
     "No hub credentials configured ([hub] token, or system_id and secret)",
     "",
 )
+REPORTS_UNAVAILABLE = define(
+    "GATEWAY.REPORTS_UNAVAILABLE",
+    W,
+    "Trục không cung cấp báo cáo hằng ngày qua giao thức {protocol}: xem báo cáo trong thư điện tử hằng ngày",
+    "The hub offers no daily report over the {protocol} protocol: see the daily e-mail",
+    L807,
+)
+REPORT_REFUSED = define(
+    "GATEWAY.REPORT_REFUSED",
+    E,
+    "Trục không trả báo cáo: {detail}",
+    "The hub did not return the report: {detail}",
+    L807,
+)
 NOT_YET_SENT = define(
     "GATEWAY.NOT_YET_SENT",
     W,

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from lienthong.accounts.store import AccountStore
 from lienthong.client.models import HubPort
 from lienthong.delivery.mail import Mailer, SmtpMailer
 from lienthong.edxml import Message
-from lienthong.gateway import runner
+from lienthong.gateway import reports, runner
 from lienthong.gateway.config import GatewayConfig
 from lienthong.gateway.contact import Contact, connect
 from lienthong.gateway.core import Clock, Core, utc_now
@@ -227,6 +227,14 @@ class Gateway:
     def counts(self) -> dict[str, int]:
         """The dashboard: not sent, send error, refused at review, returned, late."""
         return self.views.counts()
+
+    def daily_report(self, day: date, fmt: str = "json", lang: str = "vi") -> bytes:
+        """This agency's daily report of ``day`` as the hub makes it (JSON, HTML or PDF)."""
+        return reports.fetch(self.contact.reports(), self.config.hub.protocol, day, fmt, lang)
+
+    def report_summary(self, day: date) -> dict[str, Any]:
+        """The report of ``day`` as data, for the console's page."""
+        return reports.summary(self.contact.reports(), self.config.hub.protocol, day)
 
     # --- the history of who did what ----------------------------------------------------------------------
 

@@ -15,6 +15,9 @@ from lienthong.delivery.mail import SmtpSettings
 __all__ = ["SmtpSettings", "Thresholds", "WatchConfig", "thresholds_from_json"]
 
 
+DEFAULT_REPORT_TIME = time(7, 0)  # Asia/Ho_Chi_Minh, every working day; the gateways' console assumes it too
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """When a condition becomes a warning; hours are working hours (the calendar's 08:00–17:00)."""
@@ -37,7 +40,7 @@ DEFAULT_THRESHOLDS: dict[int, Thresholds] = {
 
 @dataclass(frozen=True)
 class WatchConfig:
-    report_time: time = time(7, 0)  # Asia/Ho_Chi_Minh, every working day
+    report_time: time = DEFAULT_REPORT_TIME
     thresholds: Mapping[int, Thresholds] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     default_thresholds: Thresholds = Thresholds()  # legacy codes and agencies without a level
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
