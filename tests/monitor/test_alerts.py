@@ -169,3 +169,51 @@ def test_a_failing_smtp_server_does_not_stop_the_other_channels(tmp_path: Path, 
         assert [a.problem.code for a in recorder.alerts] == ["MONITOR.CONTACT_LOST"]
     finally:
         hub.close()
+
+
+def test_alert_emails_wait_in_the_durable_outbox_while_smtp_is_down(tmp_path: Path, clock: Clock) -> None:
+    from lienthong.delivery.mail import SmtpMailer
+    from lienthong.monitor.notify import QueuedNotifier, mail_settings
+    from lienthong.store.tables import WatchOutbox
+    from lienthong.watch.config import WatchConfig
+    from lienthong.watch.service import Watch
+    from tests.watch.servers import SmtpServer, free_port
+
+    hub = new_hub(tmp_path, f"sqlite:///{tmp_path / 'hub.sqlite3'}", clock)
+    port = free_port()  # nothing listens here until the server starts below
+    settings = SmtpSettings("127.0.0.1", port, "hub@lienthong.test", ("ops@lienthong.test",), timeout=2)
+    watch = Watch(hub, WatchConfig(alert_backoff_seconds=0.0))
+    carry = watch.carry_alerts(SmtpMailer(mail_settings(settings)), settings.sender)
+    config = MonitorConfig(
+        min_free_bytes=1, contact_lost_after=timedelta(minutes=1), smtp=settings, background=False
+    )
+    monitor = HubMonitor(hub, config, email=QueuedNotifier(settings.recipients, carry))
+    try:
+        contact(hub, "nghean.sys")
+        monitor.sweep()
+        clock.advance(minutes=5)
+        monitor.sweep()  # contact lost: the alert is raised while the SMTP server is down
+        stats = watch.deliver_due(clock())
+        assert stats.sent == 0 and stats.retried == 1
+        with hub.read() as s:
+            [row] = s.query(WatchOutbox).filter(WatchOutbox.purpose == "monitor").all()
+            assert (
+                row.state == "pending"
+                and row.attempts == 1
+                and "Connection refused" in (row.last_error or "")
+            )
+        with SmtpServer(port) as server:
+            clock.advance(minutes=1)
+            assert watch.deliver_due(clock()).sent == 1
+            assert watch.deliver_due(clock()).sent == 0  # once, not again
+            [message] = server.inbox.messages
+            assert "MONITOR.CONTACT_LOST" in str(message["Subject"])
+            assert server.inbox.envelopes[0] == (
+                "hub@lienthong.test",
+                ["ops@lienthong.test", "000.00.00.H41@example.test"],
+            )
+        monitor.sweep()  # a repeated sweep of the same condition queues nothing new
+        with hub.read() as s:
+            assert s.query(WatchOutbox).filter(WatchOutbox.purpose == "monitor").count() == 1
+    finally:
+        hub.close()

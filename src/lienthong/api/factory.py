@@ -18,10 +18,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from lienthong.api.app import create_app
+from lienthong.delivery.mail import SmtpMailer
 from lienthong.hub.config import HubConfig, Policy
 from lienthong.hub.service import Hub
 from lienthong.monitor.config import MonitorConfig
 from lienthong.monitor.hub import HubMonitor
+from lienthong.monitor.notify import QueuedNotifier, mail_settings
 from lienthong.store.leader import Leader
 from lienthong.watch.config import WatchConfig
 from lienthong.watch.service import Watch
@@ -89,10 +91,17 @@ class Background:
 
 def build(options: ServeOptions) -> FastAPI:
     hub = Hub(options.hub_config())
-    monitor = HubMonitor(hub, MonitorConfig.from_env())
     watch_config = WatchConfig.from_env()
     # Every worker hears of refusals (alerts go to the shared outbox, once per event and target).
     watch = Watch(hub, watch_config).attach() if options.watch else None
+    monitor_config = MonitorConfig.from_env()
+    email: QueuedNotifier | None = None
+    if watch is not None and monitor_config.smtp is not None:
+        # The monitor's alert e-mails wait in the same durable outbox: an SMTP outage only delays them.
+        smtp = monitor_config.smtp
+        carry = watch.carry_alerts(SmtpMailer(mail_settings(smtp)), smtp.sender)
+        email = QueuedNotifier(smtp.recipients, carry)
+    monitor = HubMonitor(hub, monitor_config, email=email)
     return create_app(hub, options.sdk_prefix, monitor, watch_config, Background(hub, monitor, watch))
 
 

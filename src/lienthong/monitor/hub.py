@@ -40,7 +40,9 @@ class HubMonitor:
         hub: Hub,
         config: MonitorConfig | None = None,
         notifiers: list[Notifier] | None = None,
+        email: Notifier | None = None,
     ) -> None:
+        """``email``: where alert e-mails go instead of straight to SMTP (the durable outbox)."""
         self.hub = hub
         self.config = config or MonitorConfig()
         self.clock = hub.clock
@@ -48,7 +50,9 @@ class HubMonitor:
         hub.tally = self.metrics  # the hub counts accepted/refused/delivered/fetched/acknowledged here
         cfg = self.config
         channels: list[Notifier] = [ConsoleNotifier(), self.metrics, *(notifiers or [])]
-        if cfg.smtp is not None:
+        if email is not None:
+            channels.append(email)
+        elif cfg.smtp is not None:
             channels.append(SmtpNotifier(cfg.smtp))
         self.notifier = Fanout(channels)
         self.states = StateStore(hub.engine)

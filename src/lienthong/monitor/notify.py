@@ -75,6 +75,19 @@ class SmtpSettings:
     timeout: float = 10.0
 
 
+def mail_settings(s: SmtpSettings) -> MailSettings:
+    """The monitor's SMTP settings as the shared mailer's."""
+    return MailSettings(
+        host=s.host,
+        port=s.port,
+        sender=s.sender,
+        starttls=s.starttls,
+        username=s.username or None,
+        password=s.password or None,
+        timeout=s.timeout,
+    )
+
+
 class SmtpNotifier:
     """Alerts by e-mail through a configured SMTP server (one message per alert, operators + extras)."""
 
@@ -94,15 +107,7 @@ class SmtpNotifier:
             alert.body(),
             headers=[("X-Lienthong-Code", alert.problem.code), ("X-Lienthong-Key", alert.key)],
         )
-        settings = MailSettings(
-            host=s.host,
-            port=s.port,
-            sender=s.sender,
-            starttls=s.starttls,
-            username=s.username or None,
-            password=s.password or None,
-            timeout=s.timeout,
-        )
+        settings = mail_settings(s)
         try:
             SmtpMailer(settings).send(message)  # the project's one mailer (lienthong.delivery)
         except (PermanentFailure, TemporaryFailure) as exc:
@@ -110,6 +115,31 @@ class SmtpNotifier:
             log.warning("%s", problem)
             if self.on_failure is not None:
                 self.on_failure(problem)
+
+
+class QueuedNotifier:
+    """Alerts by e-mail through a durable outbox: an SMTP outage delays them, never loses them.
+
+    ``enqueue(key, to, subject, body, at)`` writes the message in the caller's outbox (the hub's
+    watch outbox, whose worker sends it with the one retry policy); the same key is queued once.
+    """
+
+    def __init__(
+        self,
+        operators: Sequence[str],
+        enqueue: Callable[[str, tuple[str, ...], str, str, datetime], None],
+    ) -> None:
+        self.operators = tuple(operators)
+        self.enqueue = enqueue
+
+    def notify(self, alert: Alert) -> None:
+        to = tuple(dict.fromkeys([*self.operators, *alert.recipients]))
+        if not to:
+            return
+        word = "cleared" if alert.cleared else "raised"
+        self.enqueue(
+            f"monitor:{alert.key}:{word}:{alert.at.isoformat()}", to, alert.subject, alert.body(), alert.at
+        )
 
 
 @dataclass

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -72,6 +73,25 @@ class Watch:
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._carried: tuple[Mailer, str] | None = None  # another service's alert e-mails (carry_alerts)
+
+    # --- other services' alert e-mails ------------------------------------------------------------------
+
+    def carry_alerts(
+        self, mailer: Mailer, sender: str
+    ) -> Callable[[str, tuple[str, ...], str, str, datetime], None]:
+        """Let the monitor's alert e-mails ride this outbox: its own SMTP server, this queue's retries."""
+        self._carried = (mailer, sender)
+        return self.enqueue_mail
+
+    def enqueue_mail(self, key: str, to: tuple[str, ...], subject: str, text: str, at: datetime) -> None:
+        """Queue one e-mail (once per key) and wake the sender loop."""
+        sender = self._carried[1] if self._carried else self.config.smtp.sender
+        payload = {"subject": subject, "text": text, "sender": sender}
+        with self.hub.write() as s:
+            outbox.enqueue(s, key=key, channel="email", purpose="monitor", agency="", target=",".join(to),
+                           payload=payload, now=at)  # fmt: skip
+        self.wake.set()
 
     # --- reports ------------------------------------------------------------------------------------
 
@@ -370,6 +390,11 @@ class Watch:
             return
         if message.purpose == "alert":
             self.mailer.send(self.alert_email(message))
+            return
+        if message.purpose == "monitor":
+            p = message.payload
+            mailer = self._carried[0] if self._carried else self.mailer
+            mailer.send(email(p["sender"], _emails(message.target), p["subject"], p["text"]))
             return
         p = message.payload
         pdf = render.html_to_pdf(p["pdf_html"], self.config.font_dir)
