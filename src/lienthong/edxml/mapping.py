@@ -238,7 +238,15 @@ def _join(path: str, local: str) -> str:
 
 
 def _has_text(element: etree._Element) -> bool:
-    return bool((element.text or "").strip()) or any((c.tail or "").strip() for c in element)
+    """Text other than whitespace directly inside ``element`` (its own, or after a child)."""
+    text = element.text
+    if text and not text.isspace():
+        return True
+    for child in element:
+        tail = child.tail
+        if tail and not tail.isspace():
+            return True
+    return False
 
 
 def _leaf_attrib(spec: FieldSpec, element: etree._Element) -> tuple[tuple[str, str], ...]:
