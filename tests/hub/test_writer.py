@@ -142,3 +142,23 @@ def test_sqlite_checkpoints_run_in_the_background_not_in_commits(tmp_path: Path)
         checkpointer.stop()
         probe.close()
         engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sqlite_readers_never_take_the_write_lock(hub: Hub) -> None:
+    """A read while the writer holds SQLite's write lock answers at once, and the writer is not held up.
+
+    Readers used to begin IMMEDIATE like writers: each one queued in SQLite's busy handler behind
+    the writer (sleeps growing to 100 ms) and made the writer sleep there in turn (issue 15's p99).
+    """
+    import time
+
+    from sqlalchemy import text
+
+    send(hub, "vpcp.sys", document(number="700"))
+    with hub.write() as w:
+        w.execute(text("UPDATE packages SET repeat_count = repeat_count + 1"))  # holds the write lock
+        start = time.monotonic()
+        with hub.read() as r:
+            assert r.execute(select(func.count(Package.id))).scalar_one() == 1  # the committed state
+        assert time.monotonic() - start < 5.0  # before: blocked for busy_timeout (30 s), then "locked"

@@ -110,7 +110,8 @@ class TreeReader:
 
     def _node(self, cls: type[Node], element: etree._Element, path: str) -> Node:
         node = cls()
-        node.attrib = attrs(element)
+        if len(element.attrib):
+            node.attrib = attrs(element)
         if cls in PATHLESS:  # paths start below the envelope blocks: MessageHeader/To[1]/OrganId
             path = path.rpartition("/")[0]
         self._children(node, element, _by_element(cls), path)
@@ -126,25 +127,28 @@ class TreeReader:
         layout = container.layout
         singles: set[str] = set()
         for child in element:
-            if not isinstance(child.tag, str):
+            tag = child.tag
+            if not isinstance(tag, str):
                 layout.append(_raw_slot(child))
                 continue
-            tag = str(child.tag)
-            local = local_name(tag)
+            split = _SPLIT.get(tag)
+            if split is None:
+                split = (local_name(tag), namespace_of(tag))
+                if len(_SPLIT) < 4096:  # bounded: a package of made-up names cannot grow it
+                    _SPLIT[tag] = split
+            local, namespace = split
             entry = fields.get(local)
-            child_path = _join(path, local)
+            child_path = f"{path}/{local}" if path else local
             if entry is None:
                 self._extra(container, child, child_path, parent=local_name(str(element.tag)))
                 continue
             name, spec = entry
-            if namespace_of(tag) != NS and not spec.any_ns:
-                self.problems.append(
-                    P.WRONG_NAMESPACE(child_path, element=local, namespace=namespace_of(tag) or "-")
-                )
+            if namespace != NS and not spec.any_ns:
+                self.problems.append(P.WRONG_NAMESPACE(child_path, element=local, namespace=namespace or "-"))
             if (spec.many and not spec.wrapper) or name == _ITEMS:
                 items = _get(container, name)
                 item_path = f"{child_path}[{len(items) + 1}]"
-                value = self._value(spec, child, item_path)
+                value = self._value(spec, child, item_path, local)
                 if value is _BAD:
                     self._keep(container, child)
                     continue
@@ -158,7 +162,7 @@ class TreeReader:
             value = (
                 self._wrapped(spec, child, child_path)
                 if spec.wrapper
-                else self._value(spec, child, child_path)
+                else self._value(spec, child, child_path, local)
             )
             if value is _BAD:
                 self._keep(container, child)
@@ -179,8 +183,9 @@ class TreeReader:
         self._children(items, element, {spec.local: (_ITEMS, item_spec)}, path)
         return items
 
-    def _value(self, spec: FieldSpec, element: etree._Element, path: str) -> Any:
-        local = local_name(str(element.tag))
+    def _value(self, spec: FieldSpec, element: etree._Element, path: str, local: str) -> Any:
+        if spec.kind is Kind.TEXT and not len(element):  # a plain leaf: most elements
+            return element.text or ""
         if spec.kind is Kind.FRAGMENT:
             return XmlFragment.detach(element)
         if spec.kind is Kind.NODE:
@@ -217,6 +222,10 @@ class TreeReader:
         container.extras.append(XmlFragment.detach(child))
 
 
+_LEAVES = (Kind.TEXT, Kind.BLOB)
+_SPLIT: dict[str, tuple[str, str]] = {}  # Clark name -> (local name, namespace), for the tags met
+
+
 class _Bad:
     pass
 
@@ -229,11 +238,19 @@ def _join(path: str, local: str) -> str:
 
 
 def _has_text(element: etree._Element) -> bool:
-    return bool((element.text or "").strip()) or any((c.tail or "").strip() for c in element)
+    """Text other than whitespace directly inside ``element`` (its own, or after a child)."""
+    text = element.text
+    if text and not text.isspace():
+        return True
+    for child in element:
+        tail = child.tail
+        if tail and not tail.isspace():
+            return True
+    return False
 
 
 def _leaf_attrib(spec: FieldSpec, element: etree._Element) -> tuple[tuple[str, str], ...]:
-    if spec.kind in (Kind.TEXT, Kind.BLOB):
+    if spec.kind in _LEAVES and len(element.attrib):
         return tuple((str(k), str(v)) for k, v in element.attrib.items())
     return ()
 

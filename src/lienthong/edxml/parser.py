@@ -33,6 +33,11 @@ _CHUNK = 1 << 20
 _HEAD = 64 << 10  # how far into the file the root start tag is looked for when repairing
 _BOMS = (b"\xef\xbb\xbf",)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_BLOB_NAME = b"ContentTransferEncoded"
+_BLOB_ANY_NS = "{*}ContentTransferEncoded"
+_QNAME_RE = re.compile(rb"(?:[A-Za-z_][A-Za-z0-9._-]*:)?ContentTransferEncoded")
+_SPACES_RE = re.compile(rb"\s*")
+_DEEPER = etree.XPath("boolean(//*[count(ancestor::*) >= $limit])")
 _UNDECLARED_RE = re.compile(r"Namespace prefix (\S+) (?:for \S+ )?on \S+ is not defined")
 
 
@@ -72,6 +77,9 @@ def parse(source: Source, *, limits: ParseLimits = DEFAULT_LIMITS, repair: bool 
     extra_prefixes: list[str] = []
     if _known_size(source) <= min(limits.whole_below, limits.max_text, limits.spool_in_memory):
         try:  # the fast path for a small, well-formed package; anything else is read the long way
+            lifted = _parse_lifted(source, limits)
+            if lifted is not None:
+                return lifted
             with _open(source) as stream:
                 return _parse_stream(stream, limits, repair, [], [], whole=True)
         except (ParseError, _RetryWithPrefix):
@@ -325,6 +333,89 @@ def _parse_stream(
         _check_tree_limits(root, limits, texts=not whole)
     repairs[:] = local_repairs
     return _to_message(root, _place_blobs(root, splitter.blobs), repairs)
+
+
+def _parse_lifted(source: Source, limits: ParseLimits) -> Message | None:
+    """A small package whose attachment text is lifted out with ``bytes.find`` before libxml2 reads it.
+
+    The splitter's job for a small package, at C speed: each ``ContentTransferEncoded`` start
+    tag's text (up to its own end tag) goes into a ``Base64Blob`` and libxml2 gets only its line
+    breaks, so it builds the small header tree without copying the base64. Taken only when it is
+    certain: every such start tag in the bytes must be an element of the tree in its place
+    (``AttachmentEncoded/Attachment``) — a start tag inside a comment, CDATA or a processing
+    instruction makes the counts differ — and the text plain (no reference, CDATA or comment).
+    Otherwise None: the caller parses the long way. Refusals are left to the long way too.
+    """
+    if isinstance(source, bytes):
+        data = source
+    else:
+        with _open(source) as stream:
+            data = stream.read(limits.whole_below + 1)
+    if not data or len(data) > min(limits.whole_below, limits.max_bytes):
+        return None
+    if data.startswith(_BOMS) or not _ascii_compatible(data[:_HEAD]):
+        return None
+    spans: list[tuple[int, int]] = []  # (start, end) of each attachment's text
+    pos = 0
+    find = data.find
+    while (at := find(_BLOB_NAME, pos)) >= 0:
+        pos = at + len(_BLOB_NAME)
+        lt = data.rfind(b"<", max(0, at - 64), at)
+        name = data[lt + 1 : pos]
+        if lt < 0 or not _QNAME_RE.fullmatch(name):
+            continue  # an end tag, or the word in a text or an attribute
+        gt = find(b">", pos)
+        if gt < 0 or not _SPACES_RE.fullmatch(data, pos, gt):
+            return None  # attributes or an empty element: the long way
+        stop = find(b"<", gt + 1)
+        if stop < 0 or not data.startswith(b"</" + name + b">", stop) or find(b"&", gt + 1, stop) >= 0:
+            return None  # a reference, CDATA or a comment in the text: the long way
+        spans.append((gt + 1, stop))
+        pos = stop
+    if not spans:
+        return None
+    out: list[bytes] = []
+    blobs: list[Base64Blob] = []
+    done = 0
+    for begin, end in spans:
+        text = data[begin:end]
+        out.append(data[done:begin])
+        if b"\n" in text:  # libxml2's line numbers stay true (a search is far cheaper than a count)
+            out.append(b"\n" * text.count(b"\n"))
+        blob = Base64Blob()
+        blob.append(text)
+        blobs.append(blob)
+        done = end
+    out.append(data[done:])
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, collect_ids=False
+    )
+    header = b"".join(out)
+    try:
+        root = etree.fromstring(header, parser)
+    except etree.XMLSyntaxError:
+        return None
+    if root is None or root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
+        return None
+    found = list(root.iter(_BLOB_ANY_NS))
+    if len(found) != len(blobs):
+        return None  # a start tag in a comment, CDATA or processing instruction
+    for element in found:
+        parent = element.getparent()
+        grand = parent.getparent() if parent is not None else None
+        if (
+            parent is None
+            or grand is None
+            or local_name(str(parent.tag)) != "Attachment"
+            or local_name(str(grand.tag)) != "AttachmentEncoded"
+            or len(element)
+        ):
+            return None  # not where the splitter lifts attachments: the long way decides
+    # The limits, without a walk in Python: an element takes at least 4 bytes ("<a/>"), and one
+    # XPath in C finds any element too deep. Past either bound the long way gives the refusal.
+    if len(header) // 4 > limits.max_elements or _DEEPER(root, limit=limits.max_depth):
+        return None
+    return _to_message(root, dict(zip(found, blobs, strict=True)), [])
 
 
 def _check_tree_limits(root: etree._Element, limits: ParseLimits, texts: bool = True) -> None:

@@ -6,9 +6,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from lienthong.store.tables import AuditEntry, Counter
@@ -44,28 +44,23 @@ def append(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction (which serialises appends)."""
-    head = _locked_head(session)
-    seq = head.value + 1
     at = utc_naive(at)
-    text = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
-    digest = entry_hash(head.text, seq, at, actor, action, subject, text)
-    entry = AuditEntry(
-        seq=seq,
+    append_many(session, at, [(actor, action, subject, details or {})])
+    head = _locked_head(session)
+    return AuditEntry(  # what was written (the row itself went in by a Core statement)
+        seq=head.value,
         at=at,
         actor=actor,
         action=action,
         subject=subject,
-        details=text,
-        prev_hash=head.text,
-        hash=digest,
+        details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
+        prev_hash=head.previous,
+        hash=head.text,
     )
-    session.add(entry)
-    head.value, head.text = seq, digest
-    return entry
 
 
 def append_many(session: Session, at: datetime, entries: list[tuple[str, str, str, dict[str, Any]]]) -> None:
-    """Append several entries (actor, action, subject, details) in one statement."""
+    """Append several entries (actor, action, subject, details): one INSERT and one head UPDATE."""
     if not entries:
         return
     head = _locked_head(session)
@@ -88,24 +83,47 @@ def append_many(session: Session, at: datetime, entries: list[tuple[str, str, st
                 "hash": digest,
             }
         )
-        prev = digest
-    session.flush()  # entries appended one by one earlier in this transaction go first
-    session.execute(insert(AuditEntry), rows)
+        head.previous, prev = prev, digest
+    connection = session.connection()
+    connection.execute(_INSERT_ENTRIES, rows)
+    connection.execute(_MOVE_HEAD, {"new_value": seq, "new_text": prev})
     head.value, head.text = seq, prev
 
 
-def _locked_head(session: Session) -> Counter:
+@dataclass
+class _Head:
+    """The chain's head as this transaction sees it (its row is locked until the commit)."""
+
+    value: int
+    text: str
+    previous: str = ""  # the hash before the last entry appended in this transaction
+
+
+# Core statements on the tables, compiled once (issue 15: the writer's CPU per batch).
+_COUNTERS = cast(Table, Counter.__table__)
+_INSERT_ENTRIES = insert(cast(Table, AuditEntry.__table__))
+_READ_HEAD = select(_COUNTERS.c.value, _COUNTERS.c.text).where(_COUNTERS.c.name == _HEAD).with_for_update()
+_CREATE_HEAD = insert(_COUNTERS).values(name=_HEAD, value=0, text=GENESIS)
+_MOVE_HEAD = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.name == _HEAD)
+    .values(value=bindparam("new_value"), text=bindparam("new_text"))
+)
+
+
+def _locked_head(session: Session) -> _Head:
     """The chain's head row, locked once per transaction and then reused for every append in it."""
+    connection = session.connection()  # begins the transaction if it has not begun
     transaction = session.get_transaction()
     cached = session.info.get(_HEAD)
     if cached is not None and cached[0] is transaction:
         return cached[1]  # type: ignore[no-any-return]
-    head = session.execute(
-        select(Counter).where(Counter.name == _HEAD).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = Counter(name=_HEAD, value=0, text=GENESIS)
-        session.add(head)
+    row = connection.execute(_READ_HEAD).first()
+    if row is None:
+        connection.execute(_CREATE_HEAD)
+        head = _Head(0, GENESIS)
+    else:
+        head = _Head(int(row.value), str(row.text))
     session.info[_HEAD] = (transaction, head)
     return head
 

@@ -12,9 +12,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, insert, select, union_all
+from sqlalchemy import Table, and_, bindparam, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from lienthong.checks import hub_check
@@ -298,6 +298,13 @@ def _notation_key(sender: str, code: Any, info: Any) -> tuple[str | None, str | 
 # --- the write transaction -----------------------------------------------------------------------
 
 
+# Core statements on the tables, built and compiled once: the ORM's bulk path and ``.values(...)``
+# coerced every value and computed a cache key over them on each accept (issue 15, the writer's CPU).
+_INSERT_PACKAGE = insert(cast(Table, Package.__table__)).returning(Package.__table__.c.id)
+_INSERT_DELIVERIES = insert(cast(Table, Delivery.__table__))
+_AGENCY_STATES = select(Agency.code, Agency.state).where(Agency.code.in_(bindparam("codes", expanding=True)))
+
+
 @dataclass(frozen=True)
 class NewPackage:
     """The row just inserted: what the deliveries and the audit entries need of it."""
@@ -351,7 +358,7 @@ def commit(
             d.recipient_code for d in recall.deliveries if d.state not in ("undeliverable", "withdrawn")
         ]
     codes = [prepared.sender, *prepared.recipients]
-    rows = session.execute(select(Agency.code, Agency.state).where(Agency.code.in_(codes))).all()
+    rows = session.connection().execute(_AGENCY_STATES, {"codes": codes}).all()
     states = {code: state for code, state in rows}
     if states.get(prepared.sender) != "active":
         raise Refused(HP.SENDER_SUSPENDED("", sender=prepared.sender), sender=prepared.sender)
@@ -365,32 +372,35 @@ def commit(
 
     problem_count = sum(1 for p in prepared.problems if p.severity.value != "info")
     doc_id = str(uuid.uuid4())
-    package_id = session.execute(
-        insert(Package)
-        .values(
-            doc_id=doc_id,
-            kind=kind,
-            sender_code=prepared.sender,
-            system_id=system.system_id,
-            sha256=upload.sha256,
-            size=upload.size,
-            blob_key=blob_key,
-            document_id=prepared.document_id,
-            notation_key=prepared.notation_key,
-            notation=prepared.notation,
-            business_type=prepared.business_type,
-            target_document_id=prepared.targets[0] if prepared.targets else None,
-            status_code=prepared.status_code,
-            answers_package_id=answered.package_id if answered else None,
-            subject=(prepared.subject or "")[:2000] or None,
-            priority=prepared.priority,
-            problems_json=json.dumps([p.to_dict() for p in prepared.problems], ensure_ascii=False),
-            problem_count=problem_count,
-            repeat_count=0,
-            received_at=now,
+    package_id = (
+        session.connection()
+        .execute(
+            _INSERT_PACKAGE,
+            {
+                "doc_id": doc_id,
+                "kind": kind,
+                "sender_code": prepared.sender,
+                "system_id": system.system_id,
+                "sha256": upload.sha256,
+                "size": upload.size,
+                "blob_key": blob_key,
+                "document_id": prepared.document_id,
+                "notation_key": prepared.notation_key,
+                "notation": prepared.notation,
+                "business_type": prepared.business_type,
+                "target_document_id": prepared.targets[0] if prepared.targets else None,
+                "status_code": prepared.status_code,
+                "answers_package_id": answered.package_id if answered else None,
+                "subject": (prepared.subject or "")[:2000] or None,
+                "priority": prepared.priority,
+                "problems_json": json.dumps([p.to_dict() for p in prepared.problems], ensure_ascii=False),
+                "problem_count": problem_count,
+                "repeat_count": 0,
+                "received_at": now,
+            },
         )
-        .returning(Package.id)
-    ).scalar_one()
+        .scalar_one()
+    )
     package = NewPackage(package_id, doc_id, kind)
     details = {
         "kind": kind,
@@ -496,7 +506,8 @@ def _earlier(session: Session, prepared: Prepared, sha256: str, kind: str) -> li
         "docid": prepared.document_id if new_document else None,
         "key": prepared.notation_key if new_document else None,
     }
-    return [Earlier(*row) for row in session.execute(_EARLIER, params).all()]
+    session.flush()  # what earlier jobs of the batch changed through the ORM, before reading by Core
+    return [Earlier(*row) for row in session.connection().execute(_EARLIER, params).all()]
 
 
 def _check_duplicates(earlier: list[Earlier], prepared: Prepared) -> None:
@@ -643,7 +654,7 @@ def _deliver_all(
         details = {"package": package.doc_id, "recipient": code, "error": problem.code if problem else None}
         entries.append(("hub", "delivery.fail" if problem else "delivery.create", delivery_id, details))
         outcomes.append(DeliveryOutcome(code, delivery_id, rows[-1]["state"], problem))
-    session.execute(insert(Delivery), rows)
+    session.connection().execute(_INSERT_DELIVERIES, rows)
     return outcomes
 
 

@@ -30,7 +30,7 @@ from lienthong.hub.runtime import NoTally, Notifier, Stager, Tally
 from lienthong.problems import LienthongError, Problem
 from lienthong.store import wakeups
 from lienthong.store.blobs import FileBlobStore, private_dir
-from lienthong.store.db import Checkpointer, make_engine, migrate, session_factory
+from lienthong.store.db import Checkpointer, make_engine, migrate, reader, session_factory
 from lienthong.store.tables import OPEN_DELIVERY, Agency, Delivery, Package, Refusal, StatusEvent, System
 from lienthong.store.writer import Batch, GroupWriter
 
@@ -107,6 +107,7 @@ class Hub:
         if self.checkpointer is not None:
             self.checkpointer.start()
         self.sessions = session_factory(self.engine)
+        self.read_sessions = session_factory(reader(self.engine))  # never takes SQLite's write lock
         self.blobs = FileBlobStore(config.blob_dir)
         self.keys = KeyRing(config.key_dir)
         self.notifier = Notifier()
@@ -152,7 +153,8 @@ class Hub:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self.sessions() as session:
+        """A session that only reads (on SQLite it never takes the write lock; it must not write)."""
+        with self.read_sessions() as session:
             yield session
 
     @contextmanager

@@ -114,8 +114,11 @@ class FileBlobStore:
             if target.exists():
                 path.unlink(missing_ok=True)  # identical content already stored
                 continue
-            _private_parents(target)
-            os.replace(path, target)
+            try:
+                os.replace(path, target)  # the fan-out folders exist after the first few bodies
+            except FileNotFoundError:
+                _private_parents(target)
+                os.replace(path, target)
             folders.add(target.parent)
         for folder in sorted(folders):
             _fsync_dir(folder)
