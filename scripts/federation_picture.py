@@ -92,17 +92,33 @@ ROADS: tuple[tuple[str, str, float, str, str, float, str, bool, float, str], ...
 )
 
 LEGEND = (
-    (LOCAL, "-", "① Trong tỉnh: chỉ qua trục tỉnh, không lên trục quốc gia\n"
-     "    Inside the province: delivered locally, never sent upstream"),
-    (CROSS, "-", "② Ra ngoài tỉnh: chuyển tiếp lên một lần, danh sách To cắt còn người nhận ngoài tỉnh,\n"
-     "    mỗi chặng thêm một TraceHeader / Cross-province: relayed upstream once, To cut to the\n"
-     "    recipients outside, one TraceHeader appended per hop"),
-    (CROSS, "--", "③ Trạng thái (01–06, 13, 15, 16) về theo đúng đường đã đi\n"
-     "    Statuses come back along the same road"),
+    (
+        LOCAL,
+        "-",
+        "① Trong tỉnh: chỉ qua trục tỉnh, không lên trục quốc gia\n"
+        "    Inside the province: delivered locally, never sent upstream",
+    ),
+    (
+        CROSS,
+        "-",
+        "② Ra ngoài tỉnh: chuyển tiếp lên một lần, danh sách To cắt còn người nhận ngoài tỉnh,\n"
+        "    mỗi chặng thêm một TraceHeader / Cross-province: relayed upstream once, To cut to the\n"
+        "    recipients outside, one TraceHeader appended per hop",
+    ),
+    (
+        CROSS,
+        "--",
+        "③ Trạng thái (01–06, 13, 15, 16) về theo đúng đường đã đi\n"
+        "    Statuses come back along the same road",
+    ),
     (MINISTRY_ROAD, "-", "④ Cổng của bộ nối thẳng trục quốc gia / A ministry's gateway on the national hub"),
-    (OUTAGE, "-", "⑤ Trục trên mất kết nối: gói chờ trong hàng đợi, báo người vận hành và người gửi,\n"
-     "    gửi lại khi có kết nối, không mất, không trùng / Upstream outage: packages wait in the\n"
-     "    relay queue, operator and senders warned, resent on recovery: nothing lost or doubled"),
+    (
+        OUTAGE,
+        "-",
+        "⑤ Trục trên mất kết nối: gói chờ trong hàng đợi, báo người vận hành và người gửi,\n"
+        "    gửi lại khi có kết nối, không mất, không trùng / Upstream outage: packages wait in the\n"
+        "    relay queue, operator and senders warned, resent on recovery: nothing lost or doubled",
+    ),
 )
 
 
@@ -219,7 +235,7 @@ def _trace_notes(ax: Any) -> None:
 
 
 def _legend(ax: Any) -> None:
-    y = 6
+    y = 6.0
     for colour, style, text in LEGEND:
         ax.plot([1, 6], [y - 1.3, y - 1.3], color=colour, lw=2.2, ls="--" if style == "--" else "-")
         ax.text(7.5, y, text, fontsize=8.6, va="top", linespacing=1.3)
