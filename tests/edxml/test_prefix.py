@@ -18,10 +18,10 @@ from lienthong.demo.papers import Paper, package
 from lienthong.edxml import DocumentMessage, StatusMessage, parse, to_bytes
 from lienthong.edxml.builder import attachment_from_bytes, build_document, build_status
 from lienthong.edxml.model import Organization, ResponseFor, StaffInfo
-from lienthong.edxml.prefix import default_namespace_declared, unprefixed_header_elements
+from lienthong.edxml.prefix import default_namespace_declared, prefix_header, unprefixed_header_elements
 from lienthong.edxml.xmltools import XMLDSIG_NS, canonical
 from tests.conftest import SAMPLES, needs_samples
-from tests.edxml.factory import NS, PDF, clock, document, metadata
+from tests.edxml.factory import NS, PDF, clock, document, metadata, status_bytes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DOCID = "000.00.00.G22,2024/03/05,807/VPCP-KSTT"
@@ -182,3 +182,71 @@ def test_real_packages_are_written_back_prefixed(name: str) -> None:
     assert_prefixed(out)
     again = parse(out)
     assert canonical(etree.fromstring(to_bytes(again))) == canonical(etree.fromstring(out))
+    # A relaying hub rewrites the header's bytes only: the same meaning, the header prefixed.
+    raw = (SAMPLES / name).read_bytes()
+    try:
+        before = etree.fromstring(raw, etree.XMLParser(huge_tree=True))
+    except etree.XMLSyntaxError:
+        return  # a sample broken on purpose (stray bytes before the declaration)
+    relayed, _ = _relayed(raw)
+    assert canonical(etree.fromstring(relayed, etree.XMLParser(huge_tree=True))) == canonical(before)
+    end = _HEADER_END.search(relayed)
+    assert end is not None
+    header = _DSIG.sub(b"", relayed[relayed.index(b"edXMLHeader") - 7 : end.end()])
+    assert all(t.startswith(b"edXML:") for _, t in _TAG.findall(header))
+
+
+_HEADER_END = re.compile(rb"</(?:[\w.-]+:)?edXMLHeader\s*>")
+
+
+def _relayed(data: bytes) -> tuple[bytes, bytes]:
+    """What a relaying hub does: the head rewritten by ``prefix_header``, the rest copied; (out, rest)."""
+    end = _HEADER_END.search(data)
+    assert end is not None
+    return prefix_header(data[: end.end()]) + data[end.end() :], data[end.end() :]
+
+
+def _default_namespace(data: bytes) -> bytes:
+    return data.replace(b"edXML:", b"").replace(b"xmlns:edXML=", b"xmlns=")
+
+
+@pytest.mark.parametrize("kind", ["document", "status", "with a placeholder"])
+def test_a_header_rewritten_in_place_gets_the_prefix_and_keeps_its_meaning(kind: str) -> None:
+    written = to_bytes(document()) if kind != "status" else status_bytes("05")
+    head, _ = _relayed(written)
+    assert head == written  # already prefixed: not a byte changes
+    if kind == "with a placeholder":
+        placeholder = f'<Signature xmlns="{NS}"><SignedInfo><X a="&gt;1"/></SignedInfo></Signature>'
+        written = written.replace(b"</edXML:edXMLHeader>", placeholder.encode() + b"</edXML:edXMLHeader>")
+    source = _default_namespace(written)
+    assert unprefixed_header_elements(source)
+    out, rest = _relayed(source)
+    assert out.endswith(rest)  # the body and attachments are copied as they were
+    # The root and the envelope keep the default namespace the body still needs; the header is prefixed.
+    assert [p for p in unprefixed_header_elements(out) if "edXMLHeader" in p] == []
+    end = _HEADER_END.search(out)
+    assert end is not None
+    header = out[out.index(b"edXMLHeader") - 7 : end.end()]
+    assert f'xmlns="{NS}"'.encode() not in header
+    tags = [name for _, name in _TAG.findall(header)]
+    assert tags and all(t.startswith(b"edXML:") for t in tags), tags
+    assert canonical(etree.fromstring(out)) == canonical(etree.fromstring(source))
+    assert _relayed(out)[0] == out  # a second hop changes nothing more
+
+
+def test_a_header_with_comments_cdata_and_foreign_elements() -> None:
+    head = (
+        f'<?xml version="1.0"?><!-- a > comment --><edXML xmlns="{NS}"><edXMLEnvelope><edXMLHeader>'
+        "<MessageHeader><From><OrganId><![CDATA[<x>]]></OrganId></From>"
+        '<x:Extra xmlns:x="urn:other"><x:Y/></x:Extra><Plain xmlns=""><Z/></Plain></MessageHeader>'
+        "</edXMLHeader>"
+    ).encode()
+    body = b"<edXMLBody/></edXMLEnvelope></edXML>"
+    out = prefix_header(head)
+    assert b"<edXML:MessageHeader>" in out and b"<edXML:OrganId><![CDATA[<x>]]></edXML:OrganId>" in out
+    assert b'<x:Extra xmlns:x="urn:other"><x:Y/></x:Extra>' in out  # not QCVN's: untouched
+    assert b'<Plain xmlns=""><Z/></Plain>' in out  # in no namespace: untouched
+    assert out.startswith(b'<?xml version="1.0"?><!-- a > comment --><edXML xmlns=')
+    assert canonical(etree.fromstring(out + body)) == canonical(etree.fromstring(head + body))
+    clash = head.replace(b"<edXMLHeader>", b'<edXMLHeader xmlns:edXML="urn:other">')
+    assert prefix_header(clash) == clash  # the prefix means something else here: left alone
