@@ -80,6 +80,10 @@ def test_daily_reports_arrive_by_smtp_with_a_readable_pdf(day: Day) -> None:
             "silent": 0,
             "sent": 2,
             "received": 1,
+            "sent_inside": 0,  # B to the Ministry of Construction, C to Nghệ An: other level-1 bodies
+            "sent_outside": 2,
+            "received_inside": 0,
+            "received_outside": 1,  # D from Cao Bằng
         }
         [nghean] = smtp.inbox.to(f"{H41}@example.test")
         text = _pdf_text(nghean)

@@ -51,6 +51,12 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "days30": ("30 ngày qua", "Last 30 days"),
     "sent": ("Đã gửi", "Sent"),
     "delivered": ("Đã chuyển tới", "Delivered"),
+    "delivered_inside": ("Trong bộ, tỉnh", "Inside the ministry or province"),
+    "delivered_outside": ("Từ ngoài bộ, tỉnh", "From outside"),
+    "inside_outside_note": (
+        "Bản đã chuyển tới, chia theo đơn vị gửi cùng hay khác bộ, tỉnh (mã cấp 1) với đơn vị nhận",
+        "Copies delivered, by whether the sender is of the recipient's ministry or province (level-1 code)",
+    ),
     "received": ("Đã nhận", "Received"),
     "waiting": ("Chờ nhận", "Waiting"),
     "refused": ("Bị từ chối", "Refused"),

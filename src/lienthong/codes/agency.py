@@ -166,3 +166,18 @@ def classify(text: str | None) -> Classified:
 
 def is_valid_agency_code(text: str | None) -> bool:
     return classify(text).kind is CodeKind.AGENCY
+
+
+def level1_body(text: str | None) -> AgencyCode | None:
+    """The level-1 body a Decision-20 code (or an older three-part one) belongs to; None otherwise."""
+    code = AgencyCode.try_parse(text)
+    if code is not None:
+        return code.root
+    m = _LEGACY_RE.match((text or "").strip())
+    return AgencyCode("000", "00", "00", m.group(3) + m.group(4)) if m else None
+
+
+def same_body(a: str | None, b: str | None) -> bool:
+    """Whether two codes belong to the same level-1 body (a province, a ministry): traffic inside it."""
+    body = level1_body(a)
+    return body is not None and body == level1_body(b)

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lienthong.codes.dates import parse_date
-from lienthong.edxml import DocumentMessage, Message, ParseError, parse
+from lienthong.edxml import XMLDSIG_NS, DocumentMessage, Message, ParseError, parse, to_bytes
+from lienthong.edxml.prefix import unprefixed_header_elements
 from lienthong.edxml.validate import validate
 from lienthong.gateway import problems as GP
 from lienthong.gateway.core import Core
@@ -69,6 +70,7 @@ class Review:
         sender = (h.from_.organ_id or "").strip() if h.from_ else ""
         if sender != self.core.config.agency_code:
             raise GatewayError(GP.WRONG_SENDER(sender=sender or "-", agency=self.core.config.agency_code))
+        data = _with_prefix(message, data)
         path, digest = self.core.store(data)
         now = self.core.clock()
         # The preflight rules (signature verification included) run before the write lock is taken.
@@ -174,6 +176,16 @@ class Review:
         row.approved_by, row.approved_at = clerk, now
         row.state, row.next_attempt_at, row.queued_at = "queued", now, now
         log.info("approved %s by %s", row.notation or row.local_id, clerk)
+
+
+def _with_prefix(message: DocumentMessage, data: bytes) -> bytes:
+    """The package written with ``edXML:`` on every header element when a document system left it
+    out (the Government Office's parser refuses such packages); an XML-signed package is never
+    rewritten: its bytes are what was signed."""
+    signature = message.signature
+    if signature is not None and signature.namespace == XMLDSIG_NS:
+        return data
+    return to_bytes(message) if unprefixed_header_elements(data) else data
 
 
 def _document(data: bytes) -> DocumentMessage:

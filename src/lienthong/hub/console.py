@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from lienthong.accounts.model import Person
 from lienthong.codes.calendar import VIETNAM
 from lienthong.hub.people import in_scope, scope_filter
+from lienthong.store.bodies import same_body
 from lienthong.store.tables import (
     Agency,
     AuditEntry,
@@ -209,7 +210,8 @@ def day_start(day: date) -> datetime:
 
 
 def traffic_by_day(s: Session, person: Person, today: date, days: int = 30) -> list[dict[str, Any]]:
-    """Packages sent, copies delivered and packages refused per Vietnam day, one query per table."""
+    """Packages sent, copies delivered (inside the recipient's level-1 body and from outside it) and
+    packages refused per Vietnam day, one query each."""
     bounds = [day_start(today - timedelta(days=days - 1 - i)) for i in range(days + 1)]
 
     def per_day(column: Any, *where: ColumnElement[bool] | None) -> list[int]:
@@ -221,12 +223,21 @@ def traffic_by_day(s: Session, person: Person, today: date, days: int = 30) -> l
 
     sent = per_day(Package.received_at, Package.kind == "edoc", scope_filter(person, Package.sender_code))
     delivered = per_day(Delivery.created_at, scope_filter(person, Delivery.recipient_code))
+    # Of those copies, the ones whose sender is of the recipient's own level-1 body (issue 16).
+    inside = per_day(
+        Delivery.created_at,
+        scope_filter(person, Delivery.recipient_code),
+        Delivery.package_id == Package.id,
+        same_body(Package.sender_code, Delivery.recipient_code),
+    )
     refused = per_day(Refusal.at, scope_filter(person, Refusal.sender_code))
     return [
         {
             "day": today - timedelta(days=days - 1 - i),
             "sent": sent[i],
             "delivered": delivered[i],
+            "delivered_inside": inside[i],
+            "delivered_outside": delivered[i] - inside[i],
             "refused": refused[i],
         }
         for i in range(days)

@@ -37,6 +37,7 @@ from lienthong.edxml import (
     parse,
     to_bytes,
 )
+from lienthong.edxml.prefix import unprefixed_header_elements
 from lienthong.edxml.writer import DECLARATION
 from lienthong.edxml.xmltools import NS, local_name
 from lienthong.problems import Problem
@@ -144,6 +145,10 @@ class PackageSigner:
             root = etree.fromstring(data, _huge_parser())
         except etree.XMLSyntaxError:
             root = _repaired(data)
+        else:
+            if unprefixed_header_elements(data):
+                # What the agency signs it writes: with edXML: on every header element (issue 16).
+                root = _repaired(data)
         header = _header(root)
         if header is None:
             raise SigningError(P.SIGNING_FAILED("", detail="the package has no edXMLEnvelope/edXMLHeader"))
@@ -177,7 +182,8 @@ class PackageSigner:
 
 
 def _repaired(data: bytes) -> etree._Element:
-    """The package read through the codec's repairs (stray bytes, undeclared prefixes) and rewritten."""
+    """The package read through the codec (its repairs: stray bytes, undeclared prefixes) and written
+    again: with edXML: on every header element."""
     try:
         message = parse(data, repair=True)
         return etree.fromstring(to_bytes(message), _huge_parser())

@@ -17,6 +17,8 @@ CONDITIONS: tuple[str, ...] = (
     "quality",
 )
 DIRECTIVE_CONDITIONS: tuple[str, ...] = CONDITIONS[:4]
+# Copies inside the agency's level-1 body and to or from outside it (issue 16), in report order.
+TRAFFIC_SPLIT: tuple[str, ...] = ("sent_inside", "sent_outside", "received_inside", "received_outside")
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,13 @@ class Counts:
     awaiting_reply: int = 0
     quality: int = 0
     silent: int = 0  # 1 for a silent agency; in a roll-up, the number of silent units
-    sent: int = 0
-    received: int = 0
+    sent: int = 0  # documents
+    received: int = 0  # copies: received_inside + received_outside
+    # Copies inside the agency's level-1 body (a province, a ministry) and to or from outside it.
+    sent_inside: int = 0
+    sent_outside: int = 0
+    received_inside: int = 0
+    received_outside: int = 0
 
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:

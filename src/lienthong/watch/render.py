@@ -11,7 +11,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lienthong.codes.calendar import VIETNAM
 from lienthong.watch.charts import bars
-from lienthong.watch.model import CONDITIONS, DIRECTIVE_CONDITIONS, AgencyReport, NationalSummary
+from lienthong.watch.model import (
+    CONDITIONS,
+    DIRECTIVE_CONDITIONS,
+    TRAFFIC_SPLIT,
+    AgencyReport,
+    NationalSummary,
+)
 
 LANGUAGES = ("vi", "en")
 
@@ -34,6 +40,12 @@ LABELS: dict[str, dict[str, str]] = {
         "silent": "Không kết nối",
         "sent": "Văn bản đã gửi",
         "received": "Văn bản đã nhận",
+        "inside_outside": "Trong và ngoài bộ, tỉnh (theo mã cấp 1 của Quyết định 20)",
+        "inside_outside_units": "Đơn vị và các đơn vị trực thuộc: trong và ngoài bộ, tỉnh",
+        "sent_inside": "Bản gửi trong bộ, tỉnh",
+        "sent_outside": "Bản gửi ra ngoài bộ, tỉnh",
+        "received_inside": "Bản nhận từ trong bộ, tỉnh",
+        "received_outside": "Bản nhận từ ngoài bộ, tỉnh",
         "all_clear": "Không có vấn đề cần xử lý",
         "all_clear_text": (
             "Không có văn bản gửi lỗi, không có văn bản nhận lỗi, không có văn bản tồn đọng và không có "
@@ -101,6 +113,12 @@ LABELS: dict[str, dict[str, str]] = {
         "silent": "Not connected",
         "sent": "Documents sent",
         "received": "Documents received",
+        "inside_outside": "Inside and outside the ministry or province (by the Decision-20 level-1 code)",
+        "inside_outside_units": "The agency and its units: inside and outside the ministry or province",
+        "sent_inside": "Copies sent inside the ministry or province",
+        "sent_outside": "Copies sent outside the ministry or province",
+        "received_inside": "Copies received from inside the ministry or province",
+        "received_outside": "Copies received from outside the ministry or province",
         "all_clear": "All clear",
         "all_clear_text": "No send errors, no receive errors, no backlog and no missing status replies.",
         "directive": "Letter 807/VPCP-KSTT item 6",
@@ -210,6 +228,7 @@ def to_html(report: AgencyReport, language: str = "vi", *, for_pdf: bool = False
         for_pdf=for_pdf,
         conditions=CONDITIONS,
         directive_conditions=DIRECTIVE_CONDITIONS,
+        split=TRAFFIC_SPLIT,
         charts=charts,
     )
 
@@ -230,7 +249,13 @@ def national_html(summary: NationalSummary, language: str = "vi", *, for_pdf: bo
         for kind, values in summary.traffic_by_hour.items()
     }
     return _ENV.get_template("national.html").render(
-        s=summary, t=t, lang=language, for_pdf=for_pdf, conditions=CONDITIONS, charts=charts
+        s=summary,
+        t=t,
+        lang=language,
+        for_pdf=for_pdf,
+        conditions=CONDITIONS,
+        split=TRAFFIC_SPLIT,
+        charts=charts,
     )
 
 

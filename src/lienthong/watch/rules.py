@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lienthong.codes.calendar import VIETNAM
 from lienthong.problems import ProblemType
+from lienthong.store.bodies import same_body
 from lienthong.store.tables import Agency, Delivery, Package, Refusal, System, SystemAgency
 from lienthong.watch import problems as WP
 from lienthong.watch.config import Thresholds, WatchConfig
@@ -508,19 +509,28 @@ class _Builder:
             ),
         }
 
-    def received_in_period(self) -> dict[str, int]:
-        d = Delivery
-        rows = self.s.execute(
-            select(d.recipient_code, func.count())
-            .where(
-                d.kind == "edoc",
-                d.state != "undeliverable",
-                d.created_at >= self.start,
-                d.created_at < self.as_of,
-            )
-            .group_by(d.recipient_code)
+    def copies(self) -> None:
+        """The period's copies, each side counted apart: inside the agency's level-1 body (sender and
+        recipient share the Decision-20 root) or to and from outside it, whichever road they took
+        (delivered here, or relayed to and pulled from an upstream hub). ``received`` is their sum."""
+        d, p = Delivery, Package
+        inside = func.sum(case((same_body(p.sender_code, d.recipient_code), 1), else_=0))
+        where = (
+            d.kind == "edoc",
+            d.state != "undeliverable",
+            d.created_at >= self.start,
+            d.created_at < self.as_of,
         )
-        return {code: int(n) for code, n in rows}
+        for side, key in (("sent", p.sender_code), ("received", d.recipient_code)):
+            query = select(key, inside, func.count()).select_from(d).join(p, d.package_id == p.id)
+            for code, n_inside, n in self.s.execute(query.where(*where).group_by(key)):
+                if code not in self.agencies:
+                    continue
+                counts = self.findings[code].counts
+                setattr(counts, f"{side}_inside", int(n_inside or 0))
+                setattr(counts, f"{side}_outside", int(n) - int(n_inside or 0))
+                if side == "received":
+                    counts.received = int(n)
 
     def traffic_by_hour(self) -> dict[str, tuple[int, ...]]:
         day = self.period.date - timedelta(days=1)
@@ -551,9 +561,7 @@ def build_daily(
     b.deliveries()
     b.quality()
     b.silence()
-    for code, n in b.received_in_period().items():
-        if code in b.agencies:
-            b.findings[code].counts.received = n
+    b.copies()
     series = b.trends()
     bounds = b.day_bounds()
     days = tuple(utc(x).astimezone(VIETNAM).date() for x in bounds[:-1])
