@@ -351,8 +351,12 @@ def flow(
         start = time.perf_counter()
         until(lambda: into.get("/incoming").json()["total"] >= 1, 900, "received")
         steps.append((sampler.step, time.perf_counter() - start))
+
+        sampler.start("show (a clerk opens it)")
+        start = time.perf_counter()
         incoming = into.get("/incoming").json()["items"][0]
         shown = into.get(f"/incoming/{incoming['id']}").json()
+        steps.append((sampler.step, time.perf_counter() - start))
     verdicts = [p.get("code") for p in shown.get("verification", shown.get("problems", []))][:6]
     print(f"received: số đến {incoming.get('arrival_number')}, findings {verdicts}")
     for step, seconds in steps:
