@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lienthong.client.models import (
     DeliveryResult,
@@ -19,6 +20,7 @@ from lienthong.client.models import (
     InboxEntry,
     SendResult,
     SentEntry,
+    Sink,
 )
 from lienthong.edxml import DocumentMessage, StatusMessage, parse
 
@@ -65,6 +67,10 @@ class FakePort:
             raise HubUnavailable(f"{name}: connection refused")
         if self.hub.bad_credentials:
             raise HubRefused("HUB.AUTH_FAILED", "invalid token")
+
+    def send_file(self, path: Path) -> SendResult:
+        self.hub.calls["send_file"] += 1
+        return self.send(path.read_bytes())
 
     def send(self, package: bytes) -> SendResult:
         self._gate("send")
@@ -121,6 +127,12 @@ class FakePort:
         d = self._mine(delivery_id)
         d.fetched = True
         return d.data
+
+    def fetch_into(self, delivery_id: str, sink: Sink) -> None:
+        self.hub.calls["fetch_into"] += 1
+        data = self.fetch(delivery_id)
+        for start in range(0, len(data), 1 << 16):
+            sink.write(data[start : start + (1 << 16)])
 
     def ack(self, delivery_id: str, status: str, reason: str = "") -> None:
         self._gate("ack")

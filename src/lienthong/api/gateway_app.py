@@ -135,8 +135,15 @@ def _outgoing_routes(app: FastAPI, gateway: Gateway, access: Access) -> None:
 
     @app.post("/outgoing", status_code=201, summary="Submit a package for review (draft → checked)")
     async def submit(request: Request, who: Principal = sender) -> Any:
-        data = await request.body()
-        row = await anyio.to_thread.run_sync(gateway.submit, data)
+        stager = gateway.stager()  # streamed to a staging file as it arrives: never held whole
+        try:
+            async for chunk in request.stream():
+                stager.write(chunk)
+            staged = stager.finish()
+        except BaseException:
+            stager.abort()
+            raise
+        row = await anyio.to_thread.run_sync(gateway.submit, staged)
         gateway.record(who.actor, "outgoing.submit", f"outgoing:{row.local_id}", who.ip)
         checklist = [c.to_dict() for c in gateway.checklist(row.local_id)]
         return {"local_id": row.local_id, "state": row.state, "checklist": checklist}

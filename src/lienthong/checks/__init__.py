@@ -9,6 +9,7 @@ and the sending history come through the ports in ``context``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lienthong.checks import problems
@@ -92,7 +93,7 @@ def gateway_checker(
     history: SendingHistory | None = None,
     clock: Clock | None = None,
     directory: AgencyDirectory | None = None,
-) -> Callable[[Message, bytes], list[Problem]]:
+) -> Callable[[Message, bytes | Path], list[Problem]]:
     """The gateway's checker: every rule, signatures verified against ``trust`` when given, and
     signing certificates matched to agencies with ``directory`` when given.
 
@@ -107,7 +108,7 @@ def gateway_checker(
 
         verifier = Verifier(trust, clock=now, directory=directory)
 
-    def run(message: Message, data: bytes) -> list[Problem]:
+    def run(message: Message, data: bytes | Path) -> list[Problem]:
         if not isinstance(message, DocumentMessage):
             return []
         report = verifier.verify_package(data) if verifier is not None else None

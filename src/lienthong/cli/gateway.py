@@ -108,7 +108,9 @@ def serve(config: ConfigOpt) -> None:
     import uvicorn
 
     from lienthong.api.gateway_app import create_app
+    from lienthong.gateway.runner import one_malloc_arena
 
+    one_malloc_arena()  # before any thread: what a step frees goes back (issue 15, item 4)
     cfg = _config(config)
     sock = socket.socket(socket.AF_INET6 if ":" in cfg.http_host else socket.AF_INET)
     # As uvicorn does: a restart must not wait for the last run's connections to leave TIME_WAIT

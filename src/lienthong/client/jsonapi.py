@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,10 +15,13 @@ from lienthong.client.models import (
     InboxEntry,
     SendResult,
     SentEntry,
+    Sink,
 )
+from lienthong.store.blobs import file_chunks
 
 # Refusals that are about now, not about the package: worth another try later.
 TEMPORARY_CODES = frozenset({"HUB.RATE_LIMITED", "HUB.UNAVAILABLE"})
+CHUNK = 1 << 20  # what a streamed package is written in as it arrives
 
 
 class HubClient:
@@ -36,6 +40,11 @@ class HubClient:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise HubUnavailable(f"{method} {path}: {exc}") from exc
+        return self._checked(method, path, response)
+
+    @staticmethod
+    def _checked(method: str, path: str, response: httpx.Response) -> httpx.Response:
+        """The response, or the refusal it carries (its body must have been read)."""
         if response.status_code >= 500:
             raise HubUnavailable(f"{method} {path}: HTTP {response.status_code}")
         if response.status_code >= 400:
@@ -54,7 +63,16 @@ class HubClient:
         return self._call("GET", "/api/v1/reports/daily", params=params).content
 
     def send(self, package: bytes) -> SendResult:
-        body = self._call("POST", "/api/v1/packages", content=package).json()
+        return self._sent(self._call("POST", "/api/v1/packages", content=package).json())
+
+    def send_file(self, path: Path) -> SendResult:
+        """Send the package in ``path``, streamed from the file (its size announced up front)."""
+        headers = {"Content-Length": str(path.stat().st_size)}
+        response = self._call("POST", "/api/v1/packages", content=file_chunks(path), headers=headers)
+        return self._sent(response.json())
+
+    @staticmethod
+    def _sent(body: dict[str, Any]) -> SendResult:
         return SendResult(
             doc_id=body["doc_id"],
             repeat=bool(body.get("repeat")),
@@ -73,6 +91,19 @@ class HubClient:
 
     def fetch(self, delivery_id: str) -> bytes:
         return self._call("GET", f"/api/v1/inbox/{delivery_id}/content").content
+
+    def fetch_into(self, delivery_id: str, sink: Sink) -> None:
+        """The package of ``delivery_id`` written into ``sink`` as it arrives."""
+        path = f"/api/v1/inbox/{delivery_id}/content"
+        try:
+            with self._http.stream("GET", path) as response:
+                if response.status_code >= 400:
+                    response.read()  # a problem+json answer: small
+                    self._checked("GET", path, response)
+                for chunk in response.iter_bytes(CHUNK):
+                    sink.write(chunk)
+        except httpx.HTTPError as exc:
+            raise HubUnavailable(f"GET {path}: {exc}") from exc
 
     def ack(self, delivery_id: str, status: str, reason: str = "") -> None:
         self._call("POST", f"/api/v1/inbox/{delivery_id}/ack", json={"status": status, "reason": reason})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 
 class HubUnavailable(Exception):
@@ -55,14 +56,30 @@ class SentEntry:
     last_status_code: str | None
 
 
+class Sink(Protocol):
+    """Where a fetched package is written as it arrives (a staging file: ``store.blobs.Stager``)."""
+
+    def write(self, chunk: bytes) -> Any: ...
+
+
 class HubPort(Protocol):
-    """The operations a gateway needs from a hub."""
+    """The operations a gateway needs from a hub.
+
+    ``send_file`` and ``fetch_into`` move a package of any size without holding it in memory;
+    ``send`` and ``fetch`` are the same for bytes in hand.
+    """
 
     def send(self, package: bytes) -> SendResult: ...
+
+    def send_file(self, path: Path) -> SendResult: ...
 
     def inbox(self, kind: str | None = None) -> list[InboxEntry]: ...
 
     def fetch(self, delivery_id: str) -> bytes: ...
+
+    def fetch_into(self, delivery_id: str, sink: Sink) -> None:
+        """Write the package of ``delivery_id`` into ``sink`` in chunks as it arrives."""
+        ...
 
     def ack(self, delivery_id: str, status: str, reason: str = "") -> None: ...
 

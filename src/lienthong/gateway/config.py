@@ -54,6 +54,8 @@ class GatewayConfig:
     agency_directory: Path | None = None  # agencies to match signers' certificates to (docs/signatures.md)
     preflight: bool = True  # run the preflight rules (lienthong.checks) on what is submitted
     checks_policy: Path | None = None  # a TOML policy for them; the defaults otherwise
+    max_package_bytes: int = 600 << 20  # the largest package taken in (submitted or fetched)
+    spool_in_memory: int = 4 << 20  # attachment text one parse keeps in memory before spilling to disk
     http_host: str = "127.0.0.1"
     http_port: int = 8500
     holidays_file: Path | None = None

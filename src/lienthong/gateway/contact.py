@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from lienthong.client.models import (
@@ -16,6 +17,7 @@ from lienthong.client.models import (
     ReportSource,
     SendResult,
     SentEntry,
+    Sink,
 )
 from lienthong.gateway import problems as GP
 from lienthong.gateway.config import GatewayConfig
@@ -49,11 +51,17 @@ class Unconfigured:
     def send(self, package: bytes) -> SendResult:
         return self._refuse()  # type: ignore[no-any-return]
 
+    def send_file(self, path: Path) -> SendResult:
+        return self._refuse()  # type: ignore[no-any-return]
+
     def inbox(self, kind: str | None = None) -> list[InboxEntry]:
         return self._refuse()  # type: ignore[no-any-return]
 
     def fetch(self, delivery_id: str) -> bytes:
         return self._refuse()  # type: ignore[no-any-return]
+
+    def fetch_into(self, delivery_id: str, sink: Sink) -> None:
+        self._refuse()
 
     def ack(self, delivery_id: str, status: str, reason: str = "") -> None:
         self._refuse()
@@ -133,11 +141,17 @@ class Contact:
     def send(self, package: bytes) -> SendResult:
         return self._call(self.inner.send, package)  # type: ignore[no-any-return]
 
+    def send_file(self, path: Path) -> SendResult:
+        return self._call(self.inner.send_file, path)  # type: ignore[no-any-return]
+
     def inbox(self, kind: str | None = None) -> list[InboxEntry]:
         return self._call(self.inner.inbox, kind)  # type: ignore[no-any-return]
 
     def fetch(self, delivery_id: str) -> bytes:
         return bytes(self._call(self.inner.fetch, delivery_id))
+
+    def fetch_into(self, delivery_id: str, sink: Sink) -> None:
+        self._call(self.inner.fetch_into, delivery_id, sink)
 
     def ack(self, delivery_id: str, status: str, reason: str = "") -> None:
         self._call(self.inner.ack, delivery_id, status, reason)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from lienthong.client.models import HubPort
 from lienthong.codes.calendar import WorkingCalendar
+from lienthong.edxml import DEFAULT_LIMITS, ParseLimits
+from lienthong.gateway import problems as GP
 from lienthong.gateway.config import GatewayConfig
-from lienthong.gateway.problems import not_found
+from lienthong.gateway.problems import GatewayError, not_found
 from lienthong.gateway.tables import Incoming, Outgoing, Sequence
 from lienthong.signing.pki import load_credential
 from lienthong.signing.token import open_token
 from lienthong.signing.xmldsig import PackageSigner
+from lienthong.store.blobs import FileBlobStore, Staged, Stager, file_chunks, fsync_dir
 from lienthong.store.db import make_engine, migrate, session_factory
 
 Clock = Callable[[], datetime]
@@ -43,6 +46,15 @@ class Core:
         self.port = port
         config.data_dir.mkdir(parents=True, exist_ok=True)
         config.blob_dir.mkdir(parents=True, exist_ok=True)
+        # Packages are staged under blob_dir/tmp (the store's one way to take a body in), then
+        # renamed to blob_dir/<sha256>.edxml, where the register's rows point.
+        self.blobs = FileBlobStore(config.blob_dir)
+        # Every parse of a package spills attachment text to disk past this: never the whole package.
+        self.limits: ParseLimits = dataclasses.replace(
+            DEFAULT_LIMITS,
+            max_bytes=config.max_package_bytes,
+            spool_in_memory=min(config.spool_in_memory, DEFAULT_LIMITS.spool_in_memory),
+        )
         self.engine = make_engine(config.database_url)
         migrate(self.engine, MIGRATIONS)
         self.sessions = session_factory(self.engine)
@@ -62,22 +74,50 @@ class Core:
         with self.sessions() as session, session.begin():
             yield session
 
+    def stager(self) -> Stager:
+        """A staging file for a package arriving in chunks, bounded by ``max_package_bytes``."""
+        limit = self.config.max_package_bytes
+        return Stager(self.blobs, limit, lambda limit: GatewayError(GP.TOO_LARGE(limit=limit), 413))
+
+    def stage(self, chunks: Iterable[bytes]) -> Staged:
+        """Stream ``chunks`` to a staging file, hashing them (never held whole in memory)."""
+        return self.stager().take(chunks)
+
+    def keep(self, staged: Staged) -> tuple[str, str]:
+        """A staged package under its SHA-256, synced then renamed (a crash leaves no half file)."""
+        path = self.config.blob_dir / f"{staged.sha256}.edxml"
+        if path.exists():
+            staged.path.unlink(missing_ok=True)  # the same bytes are already kept
+            return str(path), staged.sha256
+        self.blobs.sync_staged(staged.path)
+        os.replace(staged.path, path)
+        fsync_dir(path.parent)
+        return str(path), staged.sha256
+
     def store(self, data: bytes) -> tuple[str, str]:
-        """Keep package bytes under their SHA-256 (written, then renamed: a crash leaves no half file)."""
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.config.blob_dir / f"{digest}.edxml"
-        if not path.exists():
-            partial = path.with_suffix(".partial")
-            with partial.open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            partial.replace(path)
-        return str(path), digest
+        """Keep package bytes under their SHA-256 (the small ones the gateway builds itself)."""
+        return self.keep(self.stage([data]))
 
     @staticmethod
     def read_blob(path: str) -> bytes:
         return Path(path).read_bytes()
+
+    @staticmethod
+    def blob_chunks(path: str) -> Iterator[bytes]:
+        return file_chunks(Path(path))
+
+    def sign_file(self, path: str) -> tuple[str, str]:
+        """The kept package at ``path`` signed (streamed through the signer), kept in turn."""
+        assert self.signer is not None, "only a gateway with a signing key signs"
+        stager = self.stager()
+        try:
+            with Path(path).open("rb") as source:
+                self.signer.sign_stream(source, stager)
+            staged = stager.finish()
+        except BaseException:
+            stager.abort()
+            raise
+        return self.keep(staged)
 
     def sign(self, data: bytes) -> bytes:
         return self.signer.sign(data) if self.signer is not None else data

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from lienthong.gateway.tables import Incoming, Outgoing, OutgoingRecipient
 from lienthong.gateway.warnings import Warnings
 from lienthong.problems import Problem
 from lienthong.signing.verify import Verifier
+from lienthong.store.blobs import Staged
 
 log = logging.getLogger("lienthong.gateway")
 
@@ -51,7 +53,7 @@ class Inbox:
                 ).first()
             try:
                 if known is None:
-                    self._receive(entry.delivery_id, entry.recipient, self.core.port.fetch(entry.delivery_id))
+                    self._receive(entry.delivery_id, entry.recipient, self._fetch(entry.delivery_id))
                 else:
                     self._answer_arrival(known[0])  # registered before a crash: make sure 01 went out
                 self.core.port.ack(entry.delivery_id, "done")
@@ -73,24 +75,34 @@ class Inbox:
         if is_document and answered is None:
             self.replies.reply(incoming_id, "01", STATUS_TEXT["01"], clerk=SYSTEM_CLERK)
 
-    def _receive(self, delivery_id: str, recipient: str, data: bytes) -> None:
-        path, digest = self.core.store(data)
+    def _fetch(self, delivery_id: str) -> Staged:
+        """The package streamed from the hub into a staging file (never held whole in memory)."""
+        stager = self.core.stager()
+        try:
+            self.core.port.fetch_into(delivery_id, stager)
+            return stager.finish()
+        except BaseException:
+            stager.abort()
+            raise
+
+    def _receive(self, delivery_id: str, recipient: str, staged: Staged) -> None:
+        path, digest = self.core.keep(staged)
         now = self.core.clock()
         try:
-            message: Message | None = parse(data)
+            message: Message | None = parse(Path(path), limits=self.core.limits)
             problems: list[Problem] = validate(message) if message is not None else []
         except ParseError as exc:
             message, problems = None, [exc.problem]
         if self.verifier is not None and isinstance(message, DocumentMessage):
             # Decree 30 Art. 21.2: the recipient checks authenticity and integrity on arrival.
-            problems += self.verifier.verify_package(data).all_problems
+            problems += self.verifier.verify_package(Path(path)).all_problems
         if isinstance(message, StatusMessage):
             self._record_status(message, delivery_id, recipient, path, digest, now)
             return
         with self.core.tx() as s:
             row = _register(s, message, delivery_id, recipient, path, digest, problems, now)
-            if row.business_type == 1 and row.document_id is not None:
-                self._revoke(s, row, data)
+            if row.business_type == 1 and row.document_id is not None and message is not None:
+                self._revoke(s, row, message)
             if isinstance(message, DocumentMessage):
                 self.replies.queue_reply(s, row, "01", STATUS_TEXT["01"], SYSTEM_CLERK, now)
             log.info(
@@ -100,11 +112,11 @@ class Inbox:
                 row.arrival_number,
             )
 
-    def _revoke(self, s: Session, revocation: Incoming, data: bytes) -> None:
+    def _revoke(self, s: Session, revocation: Incoming, message: Message) -> None:
         """Decree 30 Art. 18.4b: the revoked original can only be viewed from now on."""
         for original in s.execute(
             select(Incoming).where(
-                Incoming.document_id.in_(targets(data)),
+                Incoming.document_id.in_(targets(message)),
                 Incoming.sender_code == revocation.sender_code,
                 Incoming.kind == "edoc",
                 Incoming.id != revocation.id,

@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -64,9 +65,8 @@ class Outbox:
         return len(claimed)
 
     def _send_one(self, row_id: int, path: str) -> None:
-        data = self.core.read_blob(path)
         try:
-            result = self.core.port.send(data)
+            result = self.core.port.send_file(Path(path))  # streamed from the kept file
             _fault_point("after-send")
         except HubUnavailable as exc:
             self._temporary(row_id, GP.HUB_UNAVAILABLE.code, str(exc))

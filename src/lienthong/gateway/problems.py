@@ -13,6 +13,13 @@ NOT_FOUND = define("GATEWAY.NOT_FOUND", E, "Không có {what} {ident}", "No {wha
 BAD_PACKAGE = define(
     "GATEWAY.BAD_PACKAGE", E, "Gói tin không đọc được: {detail}", "The package cannot be read: {detail}", Q102
 )
+TOO_LARGE = define(
+    "GATEWAY.TOO_LARGE",
+    E,
+    "Gói tin lớn hơn giới hạn {limit} byte",
+    "The package is larger than the limit of {limit} bytes",
+    Q102,
+)
 NOT_A_DOCUMENT = define(
     "GATEWAY.NOT_A_DOCUMENT",
     E,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lienthong.edxml import DocumentMessage, parse, to_bytes
+from lienthong.edxml import DocumentMessage, Message, parse, to_bytes
 from lienthong.edxml.builder import build_status
 from lienthong.edxml.model import Organization, ResponseFor, StaffInfo
 from lienthong.gateway import problems as GP
@@ -54,7 +55,7 @@ class Replies:
     def _supersede(self, s: Session, change: Incoming) -> None:
         for original in s.execute(
             select(Incoming).where(
-                Incoming.document_id.in_(targets(self.core.read_blob(change.blob_path))),
+                Incoming.document_id.in_(targets(Path(change.blob_path))),
                 Incoming.sender_code == change.sender_code,
                 Incoming.kind == "edoc",
                 Incoming.id != change.id,
@@ -71,7 +72,7 @@ class Replies:
     def queue_reply(
         self, s: Session, incoming: Incoming, code: str, description: str, clerk: str, now: datetime
     ) -> Outgoing:
-        message = parse(self.core.read_blob(incoming.blob_path))
+        message = parse(Path(incoming.blob_path), limits=self.core.limits)
         if not isinstance(message, DocumentMessage):
             raise GatewayError(GP.NOT_A_DOCUMENT(), 409)
         cfg = self.core.config
@@ -91,7 +92,7 @@ class Replies:
         cfg = self.core.config
         with self.core.tx() as s:
             row = self.core.outgoing(s, local_id)
-            message = parse(self.core.read_blob(row.blob_path))
+            message = parse(Path(row.blob_path), limits=self.core.limits)
             if not isinstance(message, DocumentMessage) or message.header is None:
                 raise GatewayError(GP.NOT_A_DOCUMENT(), 409)
             h = message.header
@@ -134,9 +135,9 @@ class Replies:
         return row
 
 
-def targets(data: bytes) -> list[str]:
-    """The DocumentIds an update, replacement or revocation acts on."""
-    message = parse(data)
+def targets(source: Message | Path) -> list[str]:
+    """The DocumentIds an update, replacement or revocation acts on (its message, or its kept file)."""
+    message = parse(source) if isinstance(source, Path) else source
     if not isinstance(message, DocumentMessage):
         return []
     found = [rf.document_id for rf in (message.header.response_for if message.header else [])]

@@ -13,13 +13,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lienthong.codes.dates import parse_date
-from lienthong.edxml import XMLDSIG_NS, DocumentMessage, Message, ParseError, parse, to_bytes
+from lienthong.edxml import XMLDSIG_NS, DocumentMessage, Message, ParseError, ParseLimits, parse, to_bytes
 from lienthong.edxml.prefix import unprefixed_header_elements
 from lienthong.edxml.validate import validate
 from lienthong.gateway import problems as GP
@@ -28,9 +29,11 @@ from lienthong.gateway.outbox import OUTGOING_LABELS
 from lienthong.gateway.problems import GatewayError
 from lienthong.gateway.tables import Outgoing, OutgoingRecipient
 from lienthong.problems import Problem
+from lienthong.store.blobs import Staged
 
 log = logging.getLogger("lienthong.gateway")
-Checker = Callable[[Message, bytes], list[Problem]]
+# The preflight rules: the parsed message, and the package (its kept file, read as needed).
+Checker = Callable[[Message, bytes | Path], list[Problem]]
 
 
 @dataclass(frozen=True)
@@ -59,22 +62,39 @@ class Review:
         self.core = core
         self.checker = checker
 
-    def submit(self, data: bytes, *, approve_as: str | None = None) -> Outgoing:
+    def _with_prefix(self, message: DocumentMessage, staged: Staged) -> Staged:
+        """The package rewritten with ``edXML:`` on every header element when it lacks it (the
+        writer builds it whole: only such packages pay that)."""
+        if not _unprefixed(message, staged.path):
+            return staged
+        rewritten = self.core.stage([to_bytes(message)])
+        staged.path.unlink(missing_ok=True)
+        return rewritten
+
+    def submit(self, data: bytes | Staged, *, approve_as: str | None = None) -> Outgoing:
         """Register a package built by the document system as a draft and run the checklist.
 
+        ``data`` is the package's bytes or, for one of any size, the staging file it was streamed
+        to (``Core.stager``): it is parsed, checked and kept from that file, never read whole.
         With ``approve_as`` (a clerk's name), approve it at once when the checklist has no error.
         """
-        message = _document(data)
-        h = message.header
-        assert h is not None
-        sender = (h.from_.organ_id or "").strip() if h.from_ else ""
-        if sender != self.core.config.agency_code:
-            raise GatewayError(GP.WRONG_SENDER(sender=sender or "-", agency=self.core.config.agency_code))
-        data = _with_prefix(message, data)
-        path, digest = self.core.store(data)
+        staged = data if isinstance(data, Staged) else self.core.stage([data])
+        try:
+            message = _document(staged.path, self.core.limits)
+            h = message.header
+            assert h is not None
+            sender = (h.from_.organ_id or "").strip() if h.from_ else ""
+            if sender != self.core.config.agency_code:
+                agency = self.core.config.agency_code
+                raise GatewayError(GP.WRONG_SENDER(sender=sender or "-", agency=agency))
+            staged = self._with_prefix(message, staged)
+        except BaseException:
+            staged.path.unlink(missing_ok=True)
+            raise
+        path, digest = self.core.keep(staged)
         now = self.core.clock()
         # The preflight rules (signature verification included) run before the write lock is taken.
-        preflight = [CheckItem.of(p) for p in self.checker(message, data)] if self.checker else []
+        preflight = [CheckItem.of(p) for p in self.checker(message, Path(path))] if self.checker else []
         with self.core.tx() as s:
             same_bytes = s.execute(select(Outgoing).where(Outgoing.sha256 == digest)).scalar_one_or_none()
             if same_bytes is not None:
@@ -172,25 +192,25 @@ class Review:
     def _approve(self, row: Outgoing, clerk: str, now: datetime) -> None:
         if self.core.signer is not None:
             # The agency signs what it sends; these exact bytes are what the outbox will (re)send.
-            row.blob_path, row.sha256 = self.core.store(self.core.sign(self.core.read_blob(row.blob_path)))
+            row.blob_path, row.sha256 = self.core.sign_file(row.blob_path)
         row.approved_by, row.approved_at = clerk, now
         row.state, row.next_attempt_at, row.queued_at = "queued", now, now
         log.info("approved %s by %s", row.notation or row.local_id, clerk)
 
 
-def _with_prefix(message: DocumentMessage, data: bytes) -> bytes:
-    """The package written with ``edXML:`` on every header element when a document system left it
-    out (the Government Office's parser refuses such packages); an XML-signed package is never
-    rewritten: its bytes are what was signed."""
+def _unprefixed(message: DocumentMessage, path: Path) -> bool:
+    """Whether a document system left ``edXML:`` off header elements (the Government Office's
+    parser refuses such packages); an XML-signed package is never rewritten: its bytes were signed."""
     signature = message.signature
     if signature is not None and signature.namespace == XMLDSIG_NS:
-        return data
-    return to_bytes(message) if unprefixed_header_elements(data) else data
+        return False
+    with path.open("rb") as fh:
+        return bool(unprefixed_header_elements(fh.read(1 << 20)))  # the header comes first
 
 
-def _document(data: bytes) -> DocumentMessage:
+def _document(path: Path, limits: ParseLimits) -> DocumentMessage:
     try:
-        message = parse(data)
+        message = parse(path, limits=limits)
     except ParseError as exc:
         raise GatewayError(GP.BAD_PACKAGE(detail=f"{exc.problem.code} {exc.problem.message_en}")) from None
     if not isinstance(message, DocumentMessage) or message.header is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import threading
 from collections.abc import Callable
@@ -16,6 +17,24 @@ from typing import Any, TypeVar
 
 log = logging.getLogger("lienthong.gateway")
 T = TypeVar("T")
+
+
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def one_malloc_arena() -> bool:
+    """Make every thread allocate from glibc's main arena (call before threads start); True if done.
+
+    Each step runs in a fresh thread, and glibc gives threads arenas of their own, which keep
+    what a step freed: receiving an 84 MB package in such a thread left the process 25 MB larger,
+    against 3 MB with one arena (a 150 MB package: under 1 MB). Python threads take turns under
+    the GIL anyway, so the one arena costs no parallelism. Elsewhere than glibc this does nothing.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_ARENA_MAX, 1))
+    except (OSError, AttributeError):
+        return False
 
 
 async def in_daemon(fn: Callable[..., T], *args: Any) -> T:

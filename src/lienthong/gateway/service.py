@@ -17,7 +17,6 @@ from typing import Any
 from lienthong.accounts.store import AccountStore
 from lienthong.client.models import HubPort
 from lienthong.delivery.mail import Mailer, SmtpMailer
-from lienthong.edxml import Message
 from lienthong.gateway import reports, runner
 from lienthong.gateway.config import GatewayConfig
 from lienthong.gateway.contact import Contact, connect
@@ -28,15 +27,15 @@ from lienthong.gateway.outbox import Outbox
 from lienthong.gateway.people import events, gateway_accounts, record
 from lienthong.gateway.problems import GatewayError
 from lienthong.gateway.replies import Replies
-from lienthong.gateway.review import CheckItem, Review
+from lienthong.gateway.review import Checker, CheckItem, Review
 from lienthong.gateway.tables import Outgoing, Warning_
 from lienthong.gateway.tracking import Tracking
 from lienthong.gateway.views import FileOut, Page, Views
 from lienthong.gateway.warnings import Warnings
-from lienthong.problems import Problem
 from lienthong.signing.agencies import load_directory
 from lienthong.signing.trust import load_trust_store
 from lienthong.signing.verify import Verifier
+from lienthong.store.blobs import Staged, Stager
 
 __all__ = ["CheckItem", "FileOut", "Gateway", "GatewayError", "Page"]
 
@@ -49,7 +48,7 @@ class Gateway:
         config: GatewayConfig,
         port: HubPort | None = None,
         clock: Clock = utc_now,
-        checker: Callable[[Message, bytes], list[Problem]] | None = None,
+        checker: Checker | None = None,
         mailer: Mailer | None = None,
         *,
         take_over: bool = True,
@@ -93,7 +92,7 @@ class Gateway:
     def on_retry(self, hook: Callable[[str], None]) -> None:
         self.sending.on_retry = hook
 
-    def _default_checker(self) -> Callable[[Message, bytes], list[Problem]] | None:
+    def _default_checker(self) -> Checker | None:
         """The preflight rules of lienthong.checks, with this gateway's register as history."""
         if not self.config.preflight:
             return None
@@ -117,8 +116,15 @@ class Gateway:
 
     # --- sending: review, approve, the outbox ---------------------------------------------------------
 
-    def submit(self, data: bytes, *, approve_as: str | None = None) -> Outgoing:
-        """Register a package as a draft with its checklist; ``approve_as`` approves a clean one."""
+    def stager(self) -> Stager:
+        """A staging file to stream a submitted package into (then ``submit`` what ``finish`` gives)."""
+        return self.core.stager()
+
+    def submit(self, data: bytes | Staged, *, approve_as: str | None = None) -> Outgoing:
+        """Register a package as a draft with its checklist; ``approve_as`` approves a clean one.
+
+        ``data``: the package's bytes, or the staging file a large one was streamed to.
+        """
         return self.review.submit(data, approve_as=approve_as)
 
     def reserve_number(self, year: int | None = None) -> int:

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -149,7 +150,7 @@ class Views:
 
     def _message(self, path: str) -> DocumentMessage | None:
         try:
-            message = parse(self.core.read_blob(path))
+            message = parse(Path(path), limits=self.core.limits)  # from the file, attachments spilled
         except ParseError:
             return None
         return message if isinstance(message, DocumentMessage) else None

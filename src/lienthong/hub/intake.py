@@ -11,7 +11,6 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select, union_all
@@ -39,6 +38,7 @@ from lienthong.hub import problems as HP
 from lienthong.hub.config import Policy
 from lienthong.hub.directory import SystemRef
 from lienthong.problems import LienthongError, Problem
+from lienthong.store.blobs import Staged
 from lienthong.store.tables import Agency, Delivery, Package, StatusEvent
 
 # Under the default policy these still refuse: the package could not be delivered intact.
@@ -87,13 +87,8 @@ class Accepted:
 
 
 @dataclass(frozen=True)
-class Upload:
-    """A request body already streamed to a staging file and hashed."""
-
-    path: Path
-    sha256: str
-    size: int
-    sha256_without_crlf: str | None = None  # when the body ends with CRLF: the digest without it
+class Upload(Staged):
+    """A request body already streamed to a staging file and hashed (by ``store.blobs.Stager``)."""
 
     def drop_crlf(self) -> Upload:
         """The SDK appends one CRLF to the file it sends: cut it off the staged file."""

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -13,6 +11,7 @@ from typing import Protocol
 from lienthong.hub import problems as HP
 from lienthong.hub.intake import Refused, Upload
 from lienthong.store.blobs import FileBlobStore
+from lienthong.store.blobs import Stager as BlobStager
 
 
 class Tally(Protocol):
@@ -53,36 +52,12 @@ class Notifier:
                 self._waiters.remove(entry)
 
 
-class Stager:
-    """Takes a body chunk by chunk into a staging file: size limit, SHA-256 with and without a final CRLF."""
+class Stager(BlobStager):
+    """The store's stager speaking the hub's refusal (HUB.TOO_LARGE) and giving an ``Upload``."""
 
     def __init__(self, blobs: FileBlobStore, limit: int) -> None:
-        fd, self.path = blobs.new_staging()  # locked while written: a start-up sweep spares it
-        self._fh = os.fdopen(fd, "wb")
-        self.limit = limit
-        self.size = 0
-        self._digest = hashlib.sha256()
-        self._tail = b""  # the last two bytes, kept out of the digest until more arrive
-
-    def write(self, chunk: bytes) -> None:
-        if not chunk:
-            return
-        self.size += len(chunk)
-        if self.size > self.limit:
-            self.abort()
-            raise Refused(HP.TOO_LARGE("", limit=self.limit))
-        data = self._tail + chunk
-        self._digest.update(data[:-2])
-        self._tail = data[-2:]
-        self._fh.write(chunk)
+        super().__init__(blobs, limit, lambda limit: Refused(HP.TOO_LARGE("", limit=limit)))
 
     def finish(self) -> Upload:
-        self._fh.close()
-        before_tail = self._digest.copy()
-        self._digest.update(self._tail)
-        without = before_tail.hexdigest() if self._tail == b"\r\n" else None
-        return Upload(self.path, self._digest.hexdigest(), self.size, without)
-
-    def abort(self) -> None:
-        self._fh.close()
-        self.path.unlink(missing_ok=True)
+        staged = super().finish()
+        return Upload(staged.path, staged.sha256, staged.size, staged.sha256_without_crlf)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -64,14 +66,22 @@ class PdfVerifier:
         self.directory = directory
 
     def verify(self, source: Source, *, name: str = "") -> FileReport:
+        """The report on every signature of a PDF: its bytes, a path, or a seekable stream (read as
+        pyHanko needs it, never whole: an attachment spooled to disk stays there)."""
         label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "")
+        with _opened(source) as stream:
+            return self._verify_stream(stream, label)
+
+    def _verify_stream(self, stream: IO[bytes], label: str) -> FileReport:
         try:
-            data = _read(source)
-            if b"%%EOF" not in data[-_EOF_WINDOW:]:
+            stream.seek(0, io.SEEK_END)
+            stream.seek(max(0, stream.tell() - _EOF_WINDOW))
+            if b"%%EOF" not in stream.read():
                 # Checked up front: pyHanko searches a damaged file backwards byte by byte, which
                 # takes seconds on a large one (and would let a bad attachment stall a gateway).
                 raise PdfError("no %%EOF marker at the end of the file (truncated or not a PDF)")
-            reader = PdfFileReader(io.BytesIO(data), strict=False)
+            stream.seek(0)
+            reader = PdfFileReader(stream, strict=False)
             embedded = list(reader.embedded_regular_signatures)
         except Exception as exc:  # pyHanko's reader raises many types on damaged files; none may escape
             problem = P.UNREADABLE(label, detail=f"not a readable PDF: {exc}")
@@ -266,9 +276,13 @@ def _crypto_cert(cert: asn1_x509.Certificate) -> x509.Certificate:
     return x509.load_der_x509_certificate(cert.dump())
 
 
-def _read(source: Source) -> bytes:
+@contextmanager
+def _opened(source: Source) -> Iterator[IO[bytes]]:
+    """A seekable binary stream over ``source`` (a caller's stream is used as it is, not closed)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
-    if isinstance(source, (str, os.PathLike)):
-        return Path(source).read_bytes()
-    return source.read()
+        yield io.BytesIO(source)
+    elif isinstance(source, (str, os.PathLike)):
+        with Path(source).open("rb") as fh:
+            yield fh
+    else:
+        yield source

@@ -24,7 +24,7 @@ from lienthong.edxml import (
     ParseLimits,
     parse,
 )
-from lienthong.edxml.blob import Base64Error, iter_head, read_bytes
+from lienthong.edxml.blob import Base64Error, BytesData, iter_head, open_decoded, read_bytes
 from lienthong.problems import Problem
 from lienthong.signing import problems as P
 from lienthong.signing.agencies import AgencyDirectory, sender_problems
@@ -112,10 +112,11 @@ class Verifier:
     def _verify_pdf(self, attachment: Attachment) -> FileReport:
         name = attachment.attachment_name or attachment.content_id or "?"
         try:
-            data = read_bytes(attachment.data) if attachment.data is not None else b""
+            # Decoded into a spooled file (on disk past a few MB): pyHanko reads it from there.
+            with open_decoded(attachment.data if attachment.data is not None else BytesData(b"")) as stream:
+                report = self.pdf.verify(stream, name=name)
         except Base64Error as exc:
             return FileReport(name, "pdf", problems=(P.UNREADABLE(name, detail=str(exc)),))
-        report = self.pdf.verify(data, name=name)
         if not report.signatures and any(p.code == P.MISSING.code for p in report.problems):
             # An unsigned attachment breaks Decree 30's rule: say that rather than "no signature".
             detail = "the PDF carries no digital signature"

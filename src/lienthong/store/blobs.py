@@ -12,8 +12,9 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -91,7 +92,7 @@ class FileBlobStore:
         with path.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(path, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return sha256
 
     def sync_staged(self, path: Path) -> None:
@@ -121,7 +122,7 @@ class FileBlobStore:
                 os.replace(path, target)
             folders.add(target.parent)
         for folder in sorted(folders):
-            _fsync_dir(folder)
+            fsync_dir(folder)
 
     def put_bytes(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
@@ -164,6 +165,80 @@ class FileBlobStore:
         return shutil.disk_usage(self.root).free
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A body streamed to a staging file: its path, SHA-256, size, and its digest without a final CRLF."""
+
+    path: Path
+    sha256: str
+    size: int
+    sha256_without_crlf: str | None = None  # when the body ends with CRLF
+
+
+class Stager:
+    """Takes a body chunk by chunk into a staging file: size limit, SHA-256 with and without a final CRLF.
+
+    The one way a body of any size is taken in (the hub's uploads, the gateway's submissions and
+    fetches): it is never held whole in memory. ``too_large`` makes the refusal the caller speaks.
+    """
+
+    def __init__(
+        self, blobs: FileBlobStore, limit: int, too_large: Callable[[int], BaseException] | None = None
+    ) -> None:
+        fd, self.path = blobs.new_staging()  # locked while written: a start-up sweep spares it
+        self._fh = os.fdopen(fd, "wb")
+        self.limit = limit
+        self.too_large = too_large or (lambda limit: ValueError(f"the body is larger than {limit} bytes"))
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._tail = b""  # the last two bytes, kept out of the digest until more arrive
+
+    def write(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self.size += len(chunk)
+        if self.size > self.limit:
+            self.abort()
+            raise self.too_large(self.limit)
+        data = self._tail + chunk if len(chunk) < 2 else None
+        if data is None:  # the usual case: no copy of a large chunk
+            self._digest.update(self._tail)
+            self._digest.update(memoryview(chunk)[:-2])
+            self._tail = chunk[-2:]
+        else:
+            self._digest.update(data[:-2])
+            self._tail = data[-2:]
+        self._fh.write(chunk)
+
+    def finish(self) -> Staged:
+        self._fh.close()
+        before_tail = self._digest.copy()
+        self._digest.update(self._tail)
+        without = before_tail.hexdigest() if self._tail == b"\r\n" else None
+        return Staged(self.path, self._digest.hexdigest(), self.size, without)
+
+    def abort(self) -> None:
+        self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+    def take(self, chunks: Iterable[bytes]) -> Staged:
+        """All of ``chunks``, then ``finish``; the staging file is removed if anything fails."""
+        try:
+            for chunk in chunks:
+                self.write(chunk)
+            return self.finish()
+        except BaseException:
+            self.abort()
+            raise
+
+
+def file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file's bytes, ``size`` at a time."""
+    with path.open("rb") as fh:
+        while chunk := fh.read(size):
+            yield chunk
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -197,7 +272,7 @@ def private_dir(path: Path) -> None:
         path.chmod(0o700)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
