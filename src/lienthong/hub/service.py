@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -78,13 +79,15 @@ class SentRow:
     acked_at: datetime | None
     last_status_code: str | None
     last_status_at: datetime | None
+    route: str = "local"  # issue 16: delivered here, or relayed to the upstream hub
+    error_text: str | None = None
 
 
 @dataclass(frozen=True)
 class HubEvent:
     """Something the sender must hear of at once: its package was refused, or a copy undeliverable."""
 
-    kind: str  # refused | undeliverable
+    kind: str  # refused | undeliverable | relay_late | relay_resumed
     system_id: str
     sender: str | None
     doc_id: str | None
@@ -126,6 +129,7 @@ class Hub:
         self._listeners: list[Callable[[HubEvent], None]] = []
         self.listener: wakeups.Listener | None = None
         self.tally: Tally = NoTally()  # monitoring replaces it (lienthong.monitor.hub)
+        self.relay_wake = threading.Event()  # set when a package is queued for the upstream hub
 
     def close(self) -> None:
         if self.listener is not None:
@@ -237,11 +241,16 @@ class Hub:
 
     def accept(self, system_id: str, upload: Upload, extra_to: Iterable[str] = ()) -> Accepted:
         """Accept or refuse a staged package from a system. Refusals are recorded, then raised."""
-        system = self.system(system_id)
+        # Packages pulled from the upstream hub come through its internal system (issue 16).
+        system = (
+            directory.UPSTREAM_SYSTEM if system_id == directory.UPSTREAM_SYSTEM_ID else self.system(system_id)
+        )
         try:
             if system is None or system.state != "active":
                 raise Refused(HP.AUTH_FAILED("", detail=f"unknown or disabled system {system_id}"))
-            if not self.limiter.allow(system_id, system.rate_per_second, system.rate_burst):
+            if not system.upstream and not self.limiter.allow(
+                system_id, system.rate_per_second, system.rate_burst
+            ):
                 raise Refused(HP.RATE_LIMITED("", limit=self.limiter.limit_of(system)))
             prepared = intake.prepare(
                 upload,
@@ -279,6 +288,8 @@ class Hub:
             upload.path.unlink(missing_ok=True)
             raise
         self.notifier.notify(accepted.notified)
+        if accepted.relay_id is not None:
+            self.relay_wake.set()  # the relay worker sends it upstream now (in this process)
         # --- monitor: count new packages, their copies and routed statuses (a repeat is none of these)
         if not accepted.repeat:
             self.tally.count("accepted", kind=accepted.kind)
@@ -301,6 +312,10 @@ class Hub:
                     )
                 )
         return accepted
+
+    def emit(self, event: HubEvent) -> None:
+        """Tell the listeners (the warning system) of something found outside a request (the relay)."""
+        self._emit(event)
 
     def subscribe(self, listener: Callable[[HubEvent], None]) -> None:
         """Be told at once of refusals and failed deliveries (the warning system's alerts)."""
@@ -528,6 +543,8 @@ class Hub:
                     acked_at=as_utc(d.acked_at) if d.acked_at else None,
                     last_status_code=d.last_status_code,
                     last_status_at=as_utc(d.last_status_at) if d.last_status_at else None,
+                    route=d.route,
+                    error_text=d.error_text,
                 )
                 for d, p in rows
             ]
