@@ -1,0 +1,255 @@
+"""The relay against an in-memory upstream: a real national Hub object reached through ``LocalPort``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from lienthong.client.models import HubUnavailable, SendResult
+from lienthong.edxml import parse
+from lienthong.hub.local import LocalPort
+from lienthong.hub.relay import Federation, FederationConfig, link_health, list_relays, resend
+from lienthong.hub.service import Hub
+from lienthong.hub.upstream import LinkSettings
+from lienthong.store.tables import Agency, Package, Relay
+from tests.federation.kit import (
+    PROVINCE_A,
+    PROVINCE_B,
+    Events,
+    link,
+    national,
+    province,
+    unit_system,
+)
+from tests.hub.conftest import document, send, status
+
+A1, A2 = list(PROVINCE_A)
+B1, B2 = list(PROVINCE_B)
+G22, G17 = "000.00.00.G22", "000.00.00.G17"
+FAST = FederationConfig(pull_seconds=0.2, late_minutes=0, backoff_seconds=0.01, backoff_max_seconds=0.01)
+
+
+@dataclass
+class World:
+    national: Hub
+    a: Hub
+    b: Hub
+    fa: Federation
+    fb: Federation
+    port_a: LocalPort
+    port_b: LocalPort
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    n = national(tmp_path / "n", f"sqlite:///{tmp_path / 'n.sqlite3'}")
+    a = province(tmp_path / "a", f"sqlite:///{tmp_path / 'a.sqlite3'}", PROVINCE_A)
+    b = province(tmp_path / "b", f"sqlite:///{tmp_path / 'b.sqlite3'}", PROVINCE_B)
+    port_a, port_b = LocalPort(n, "hub-A"), LocalPort(n, "hub-B")
+    link(a, "A", "json", "http://national.invalid", "token-a")
+    link(b, "B", "json", "http://national.invalid", "token-b")
+    ports = {"A": port_a, "B": port_b}
+
+    def factory(name: str) -> object:
+        return lambda settings: ports[name]
+
+    fa = Federation(a, FAST, port_factory=factory("A"))  # type: ignore[arg-type]
+    fb = Federation(b, FAST, port_factory=factory("B"))  # type: ignore[arg-type]
+    fa.sync()
+    fb.sync()
+    yield World(n, a, b, fa, fb, port_a, port_b)
+    for hub in (n, a, b):
+        hub.close()
+
+
+def inbox(hub: Hub, code: str) -> list[str]:
+    system = hub.system(unit_system(code))
+    assert system is not None
+    return [i.delivery_id for i in hub.pending(system)]
+
+
+def body(hub: Hub, code: str, delivery_id: str) -> bytes:
+    system = hub.system(unit_system(code))
+    assert system is not None
+    path, _ = hub.fetch(system, delivery_id)
+    return path.read_bytes()
+
+
+def test_sync_takes_upstream_codes_and_never_overwrites_a_local_one(world: World) -> None:
+    with world.a.read() as s:
+        routes = dict(s.execute(select(Agency.code, Agency.route)).all())
+    assert routes[A1] == routes[A2] == "local"
+    assert routes[B1] == routes[G22] == routes[G17] == "upstream"
+    again = world.fa.sync()  # by version: nothing new
+    assert (again.added, again.updated) == (0, 0)
+
+
+def test_local_only_is_never_relayed(world: World) -> None:
+    accepted = send(world.a, unit_system(A1), document(sender=A1, recipients=(A2,)))
+    assert accepted.relay_id is None
+    assert [d.route for d in accepted.deliveries] == ["local"]
+    assert world.fa.relay_due() == 0
+    assert len(inbox(world.a, A2)) == 1
+
+
+def test_mixed_recipients_one_relay_to_cut_and_traced(world: World) -> None:
+    data = document(sender=A1, recipients=(A2, B1, G22), number="11")
+    accepted = send(world.a, unit_system(A1), data)
+    routes = {d.recipient: (d.route, d.state) for d in accepted.deliveries}
+    assert routes == {A2: ("local", "pending"), B1: ("upstream", "relay"), G22: ("upstream", "relay")}
+    assert world.fa.relay_due() == 1
+    assert world.port_a.sends == 1
+    # The national hub got one package, To cut to the upstream recipients, A's TraceHeader appended.
+    [g22_item] = inbox(world.national, G22)
+    relayed = body(world.national, G22, g22_item)
+    message = parse(relayed)
+    assert message.header is not None
+    assert [t.organ_id for t in message.header.to] == [B1, G22]
+    assert [t.organ_id for t in message.trace.trace_headers] == [A1, "000.00.00.W41"]  # type: ignore[union-attr]
+    # Province B pulls its copy and delivers it to its unit.
+    assert world.fb.pull() == 1
+    [b1_item] = inbox(world.b, B1)
+    delivered = parse(body(world.b, B1, b1_item))
+    assert [t.organ_id for t in delivered.trace.trace_headers] == [A1, "000.00.00.W41"]  # type: ignore[union-attr]
+    # B recorded the national unit named in To as someone else's, not as an undeliverable copy.
+    with world.b.read() as s:
+        package = s.execute(select(Package).where(Package.sender_code == A1)).scalar_one()
+        states = {d.recipient_code: d.state for d in package.deliveries}
+    assert states == {B1: "fetched", G22: "elsewhere"}
+    assert world.fb.pull() == 0  # acknowledged upstream: nothing twice
+    # Statuses back along the same road: B1 says 03, B relays, the national hub routes, A pulls.
+    document_id = delivered.header.document_id  # type: ignore[union-attr]
+    assert document_id
+    back = send(world.b, unit_system(B1), status(B1, A1, document_id, "03", "Đã tiếp nhận"))
+    assert back.relay_id is not None
+    assert world.fb.relay_due() == 1
+    assert world.fa.pull() == 1
+    sender = world.a.system(unit_system(A1))
+    assert sender is not None
+    rows = {r.recipient: r for r in world.a.sent(sender, accepted.doc_id)}
+    assert rows[B1].route == "upstream" and rows[B1].state == "relayed"
+    assert rows[B1].last_status_code == "03"
+    assert rows[A2].route == "local"
+    assert len([i for i in world.a.pending(sender, "status")]) == 1
+
+
+def test_outage_queues_warns_and_recovers_once(world: World) -> None:
+    events = Events()
+    world.a.subscribe(events)
+    world.port_a.down = True
+    accepted = send(world.a, unit_system(A1), document(sender=A1, recipients=(G22,), number="12"))
+    assert world.fa.relay_due() == 1
+    [relay] = list_relays(world.a)
+    assert relay.state == "waiting" and relay.error_code == "HUB.UPSTREAM_UNREACHABLE"
+    health = link_health(world.a)
+    assert health.backlog == 1 and health.last_error
+    assert world.fa.check_late() == 1
+    assert world.fa.check_late() == 0  # one warning per relay
+    assert events.kinds() == ["relay_late"]
+    assert events.seen[0].sender == A1 and events.seen[0].doc_id == accepted.doc_id
+    world.port_a.down = False
+    with world.a.write() as s:
+        s.execute(update(Relay).values(next_attempt_at=world.a.clock() - timedelta(seconds=1)))
+    assert world.fa.relay_due() == 1
+    assert events.kinds() == ["relay_late", "relay_resumed"]
+    assert len(inbox(world.national, G22)) == 1
+    assert link_health(world.a).backlog == 0
+
+
+class TimesOutAfterSending:
+    """The upstream takes the package but the answer is lost: the relay must not deliver it twice."""
+
+    def __init__(self, port: LocalPort) -> None:
+        self.port, self.lost = port, 1
+
+    def send(self, package: bytes) -> SendResult:
+        result = self.port.send(package)
+        if self.lost:
+            self.lost -= 1
+            raise HubUnavailable("read timeout")
+        return result
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.port, name)
+
+
+def test_a_retry_after_a_timeout_is_one_package_upstream(world: World) -> None:
+    flaky = TimesOutAfterSending(world.port_a)
+    world.fa.port_factory = lambda settings: flaky  # type: ignore[assignment,return-value]
+    world.fa._port = None
+    send(world.a, unit_system(A1), document(sender=A1, recipients=(G22, B1), number="13"))
+    world.fa.relay_due()
+    with world.a.write() as s:
+        s.execute(update(Relay).values(next_attempt_at=world.a.clock() - timedelta(seconds=1)))
+    world.fa.relay_due()
+    [relay] = list_relays(world.a)
+    assert relay.state == "sent" and relay.attempts == 2
+    assert world.port_a.sends == 2
+    assert len(inbox(world.national, G22)) == 1  # the second send was an exact repeat
+    with world.national.read() as s:
+        assert len(s.execute(select(Package).where(Package.sender_code == A1)).all()) == 1
+
+
+def test_refusal_upstream_reaches_the_sender(world: World) -> None:
+    events = Events()
+    world.a.subscribe(events)
+    with world.national.write() as s:  # the national hub has suspended the sender
+        s.execute(update(Agency).where(Agency.code == A1).values(state="suspended"))
+    accepted = send(world.a, unit_system(A1), document(sender=A1, recipients=(G22,), number="14"))
+    world.fa.relay_due()
+    [relay] = list_relays(world.a)
+    assert relay.state == "failed" and relay.error_code == "HUB.SENDER_SUSPENDED"
+    sender = world.a.system(unit_system(A1))
+    assert sender is not None
+    [row] = world.a.sent(sender, accepted.doc_id)
+    assert (row.state, row.error_code, row.route) == ("undeliverable", "HUB.SENDER_SUSPENDED", "upstream")
+    assert [e.kind for e in events.seen] == ["undeliverable"]
+    assert events.seen[0].problem is not None and events.seen[0].problem.code == "HUB.UPSTREAM_REFUSED"
+    # The operator resends once the national hub resumed the sender: delivered, once.
+    with world.national.write() as s:
+        s.execute(update(Agency).where(Agency.code == A1).values(state="active"))
+    assert resend(world.a, all_failed=True) == 1
+    world.fa.relay_due()
+    [row] = world.a.sent(sender, accepted.doc_id)
+    assert row.state == "relayed"
+    assert len(inbox(world.national, G22)) == 1
+
+
+def test_unknown_recipient_upstream_maps_back_per_recipient(world: World) -> None:
+    from lienthong.hub import upstream as U
+
+    ghost = "000.00.00.G99"
+    with world.a.write() as s:  # a code A believes upstream, which the national hub does not know
+        U.apply_directory(s, [U.RemoteAgency(ghost, "Cơ quan ma", None, "active", 999)], 999, world.a.clock())
+    accepted = send(world.a, unit_system(A1), document(sender=A1, recipients=(G22, ghost), number="15"))
+    world.fa.relay_due()
+    sender = world.a.system(unit_system(A1))
+    assert sender is not None
+    rows = {r.recipient: r for r in world.a.sent(sender, accepted.doc_id)}
+    assert rows[G22].state == "relayed"
+    assert (rows[ghost].state, rows[ghost].error_code) == ("undeliverable", "HUB.UNKNOWN_RECIPIENT")
+
+
+def test_from_upstream_never_relayed_again_and_local_senders_refused(world: World) -> None:
+    send(world.national, unit_system(G22), document(sender=G22, recipients=(A1, B1), number="16"))
+    assert world.fa.pull() == 1
+    with world.a.read() as s:
+        assert s.execute(select(Relay)).first() is None
+    # A package claiming to come from one of A's own units cannot enter A from upstream.
+    with world.a.read() as s:
+        assert s.execute(select(Agency.route).where(Agency.code == A1)).scalar_one() == "local"
+
+
+def test_link_settings_are_checked() -> None:
+    from lienthong.hub import upstream as U
+    from lienthong.hub.upstream import UpstreamError
+
+    with pytest.raises(UpstreamError):
+        U.validate(LinkSettings("ftp", "http://x", "t", "W"))
+    with pytest.raises(UpstreamError):
+        U.validate(LinkSettings("sdk", "http://x", "secret", "W"))  # no system id
