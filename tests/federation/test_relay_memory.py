@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from lienthong.client.models import HubUnavailable, SendResult
-from lienthong.edxml import parse
+from lienthong.edxml import DocumentMessage, parse
 from lienthong.hub.local import LocalPort
 from lienthong.hub.relay import Federation, FederationConfig, link_health, list_relays, resend
 from lienthong.hub.service import Hub
@@ -82,7 +82,7 @@ def body(hub: Hub, code: str, delivery_id: str) -> bytes:
 
 def test_sync_takes_upstream_codes_and_never_overwrites_a_local_one(world: World) -> None:
     with world.a.read() as s:
-        routes = dict(s.execute(select(Agency.code, Agency.route)).all())
+        routes: dict[str, str] = {code: route for code, route in s.execute(select(Agency.code, Agency.route))}
     assert routes[A1] == routes[A2] == "local"
     assert routes[B1] == routes[G22] == routes[G17] == "upstream"
     again = world.fa.sync()  # by version: nothing new
@@ -108,7 +108,7 @@ def test_mixed_recipients_one_relay_to_cut_and_traced(world: World) -> None:
     [g22_item] = inbox(world.national, G22)
     relayed = body(world.national, G22, g22_item)
     message = parse(relayed)
-    assert message.header is not None
+    assert isinstance(message, DocumentMessage) and message.header is not None
     assert [t.organ_id for t in message.header.to] == [B1, G22]
     assert [t.organ_id for t in message.trace.trace_headers] == [A1, "000.00.00.W41"]  # type: ignore[union-attr]
     # Province B pulls its copy and delivers it to its unit.

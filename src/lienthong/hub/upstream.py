@@ -197,13 +197,15 @@ def _json_directory(port: HubClient, since: int) -> tuple[list[RemoteAgency], in
 
 
 def _sdk_directory(port: SdkClient, since: int) -> tuple[list[RemoteAgency], int]:
-    data = port._json("getSynchronizeUnit", port._request("getSynchronizeUnit", {"version": str(since)}))
+    # The whole list: a ``version`` parameter would travel as the XroadVnpt-version header, which the
+    # SDK itself sets to its protocol version. Unchanged rows are skipped when applied.
+    data = port._json("getSynchronizeUnit", port._request("getSynchronizeUnit", {}))
     out = [
         RemoteAgency(
             str(i["code"]),
             str(i.get("name") or i["code"]),
             str(i.get("pid") or "") or None,
-            "removed" if i.get("deleted") else "active",
+            "removed" if str(i.get("deleted")).lower() == "true" else "active",
             int(i.get("version") or 0),
         )
         for i in data.get("data", [])
