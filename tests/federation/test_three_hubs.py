@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -42,10 +42,9 @@ FAST = {
     "LIENTHONG_UPSTREAM_BACKOFF_SECONDS": "0.3",
     "LIENTHONG_UPSTREAM_BACKOFF_MAX_SECONDS": "0.6",
 }
-T = TypeVar("T")
 
 
-def until(what: str, probe: Callable[[], T | None], timeout: float = 45.0) -> T:
+def until(what: str, probe: Callable[[], Any], timeout: float = 45.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
