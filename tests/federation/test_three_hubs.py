@@ -181,6 +181,7 @@ def test_local_cross_province_mixed_and_statuses_back(cluster: Cluster) -> None:
     until("B2's status", lambda: sent(u[B2], cross.doc_id)[A1]["last_status_code"] == "03")
 
 
+@pytest.mark.parametrize("cluster", ["sqlite"], indirect=True)  # the core test runs on PostgreSQL too
 def test_outage_then_recovery_nothing_lost_or_doubled(cluster: Cluster) -> None:
     u = cluster.units
     cluster.hubs["N"].stop()
@@ -210,6 +211,7 @@ def test_outage_then_recovery_nothing_lost_or_doubled(cluster: Cluster) -> None:
         assert rows[G22]["state"] == rows[B1]["state"] == "relayed"
 
 
+@pytest.mark.parametrize("cluster", ["sqlite"], indirect=True)
 def test_refusal_upstream_reaches_the_original_sender(cluster: Cluster) -> None:
     u = cluster.units
     n = cluster.hub("N")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,6 +25,8 @@ from lienthong.problems import LienthongError
 
 if TYPE_CHECKING:
     from lienthong.hub.relay import Federation
+
+T = TypeVar("T")
 
 app = typer.Typer(help="The national hub (Trục liên thông văn bản quốc gia).", no_args_is_help=True)
 agency_app = typer.Typer(help="The agency directory.", no_args_is_help=True)
@@ -573,22 +576,26 @@ def upstream_show(
         typer.echo(f"{key}: {'' if value is None else value}")
 
 
-@upstream_app.command("sync")
-def upstream_sync(db: DbOpt = None, data_dir: DirOpt = None) -> None:
-    """Synchronise the directory from the upstream now (changes since the version last seen)."""
+def _upstream_call(db: str | None, data_dir: str | None, work: Callable[[Federation], T]) -> T:
+    """Run ``work`` against the upstream now; its failures end the command with their code."""
     from lienthong.client.models import HubRefused, HubUnavailable
 
     _, federation = _federation(db, data_dir)
     try:
-        result = federation.sync()
+        return work(federation)
     except LienthongError as exc:
         _die(exc)
-        return
     except (HubUnavailable, HubRefused) as exc:
         _die(LienthongError(HP.UPSTREAM_UNREACHABLE("", detail=str(exc))))
-        return
     finally:
         federation.stop()
+    raise typer.Exit(1)  # not reached: _die exits
+
+
+@upstream_app.command("sync")
+def upstream_sync(db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Synchronise the directory from the upstream now (changes since the version last seen)."""
+    result = _upstream_call(db, data_dir, lambda f: f.sync())
     typer.echo(
         f"directory: {result.added} added, {result.updated} updated, "
         f"{result.skipped_local} local codes kept; upstream version {result.version}"
@@ -598,20 +605,7 @@ def upstream_sync(db: DbOpt = None, data_dir: DirOpt = None) -> None:
 @upstream_app.command("pull")
 def upstream_pull(db: DbOpt = None, data_dir: DirOpt = None) -> None:
     """Take what the upstream holds for this hub's units now (and send what waits to go up)."""
-    from lienthong.client.models import HubRefused, HubUnavailable
-
-    _, federation = _federation(db, data_dir)
-    try:
-        taken = federation.pull()
-        sent = federation.relay_due()
-    except LienthongError as exc:
-        _die(exc)
-        return
-    except (HubUnavailable, HubRefused) as exc:
-        _die(LienthongError(HP.UPSTREAM_UNREACHABLE("", detail=str(exc))))
-        return
-    finally:
-        federation.stop()
+    taken, sent = _upstream_call(db, data_dir, lambda f: (f.pull(), f.relay_due()))
     typer.echo(f"pulled {taken}, relays tried {sent}")
 
 
