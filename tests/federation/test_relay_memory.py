@@ -253,3 +253,73 @@ def test_link_settings_are_checked() -> None:
         U.validate(LinkSettings("ftp", "http://x", "t", "W"))
     with pytest.raises(UpstreamError):
         U.validate(LinkSettings("sdk", "http://x", "secret", "W"))  # no system id
+
+
+class AckLost:
+    """The upstream never hears the ack (a crash, a network cut): the next pull must not deliver again."""
+
+    def __init__(self, port: LocalPort) -> None:
+        self.port, self.lost = port, 1
+
+    def ack(self, delivery_id: str, status: str, reason: str = "") -> None:
+        if self.lost:
+            self.lost -= 1
+            raise HubUnavailable("connection reset")
+        self.port.ack(delivery_id, status, reason)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.port, name)
+
+
+def test_a_pull_interrupted_before_the_ack_delivers_once(world: World) -> None:
+    flaky = AckLost(world.port_a)
+    world.fa.port_factory = lambda settings: flaky  # type: ignore[assignment,return-value]
+    world.fa._port = None
+    send(world.national, unit_system(G22), document(sender=G22, recipients=(A1,), number="17"))
+    with pytest.raises(HubUnavailable):
+        world.fa.pull()
+    assert world.fa.pull() == 0  # known by its upstream id: acknowledged, not taken again
+    assert len(inbox(world.a, A1)) == 1
+    assert world.port_a.inbox() == []  # acknowledged upstream at last
+
+
+def test_a_crash_between_accept_and_record_is_a_repeat(world: World) -> None:
+    send(world.national, unit_system(G22), document(sender=G22, recipients=(A1,), number="18"))
+    [item] = world.port_a.inbox()
+    first = world.a.accept("~upstream", world.a.stage([world.port_a.fetch(item.delivery_id)]))
+    assert not first.repeat  # taken, then "crashed" before its upstream id was written
+    assert world.fa.pull() == 1
+    assert len(inbox(world.a, A1)) == 1  # the same bytes again: a repeat, nothing twice
+
+
+def test_a_recall_follows_the_document_upstream(world: World) -> None:
+    data = document(sender=A1, recipients=(B1,), number="19", document_id="A1-19")
+    send(world.a, unit_system(A1), data)
+    world.fa.relay_due()
+    world.fb.pull()
+    recall = status(A1, A1, "A1-19", "13", "Thu hồi")
+    accepted = send(world.a, unit_system(A1), recall)
+    assert [(d.recipient, d.state) for d in accepted.deliveries] == [(B1, "relay")]
+    world.fa.relay_due()
+    assert world.fb.pull() == 1
+    system = world.b.system(unit_system(B1))
+    assert system is not None
+    kinds = [i.kind for i in world.b.pending(system)]
+    assert kinds == ["edoc", "status"]  # the recall (13) reached B1 beside the document it asks back
+
+
+def test_link_health_in_metrics(world: World) -> None:
+    from lienthong.monitor.hub import HubMonitor
+
+    world.port_a.down = True
+    send(world.a, unit_system(A1), document(sender=A1, recipients=(G22,), number="20"))
+    world.fa.relay_due()
+    monitor = HubMonitor(world.a)
+    try:
+        text = monitor.metrics.exposition().decode()
+        assert 'upstream_relays{state="waiting"} 1.0' in text
+        assert "upstream_sync_age_seconds" in text
+        check = monitor.readiness().check("upstream")
+        assert check.result.status.value == "warn" and monitor.readiness().ready
+    finally:
+        monitor.stop()
