@@ -167,6 +167,9 @@ class TimesOutAfterSending:
     def __init__(self, port: LocalPort) -> None:
         self.port, self.lost = port, 1
 
+    def send_file(self, path: Path) -> SendResult:
+        return self.send(path.read_bytes())
+
     def send(self, package: bytes) -> SendResult:
         result = self.port.send(package)
         if self.lost:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +15,7 @@ from lienthong.client.models import (
     InboxEntry,
     SendResult,
     SentEntry,
+    file_chunks,
 )
 
 # Refusals that are about now, not about the package: worth another try later.
@@ -35,6 +38,11 @@ class HubClient:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise HubUnavailable(f"{method} {path}: {exc}") from exc
+        return self._check(f"{method} {path}", response)
+
+    @staticmethod
+    def _check(what: str, response: httpx.Response) -> httpx.Response:
+        method, path = what.split(" ", 1)
         if response.status_code >= 500:
             raise HubUnavailable(f"{method} {path}: HTTP {response.status_code}")
         if response.status_code >= 400:
@@ -49,7 +57,28 @@ class HubClient:
         return response
 
     def send(self, package: bytes) -> SendResult:
-        body = self._call("POST", "/api/v1/packages", content=package).json()
+        return self._sent(self._call("POST", "/api/v1/packages", content=package).json())
+
+    def send_file(self, path: Path) -> SendResult:
+        """Send a stored package in chunks, never whole in memory (a hub relaying large packages)."""
+        headers = {"Content-Length": str(path.stat().st_size)}
+        return self._sent(
+            self._call("POST", "/api/v1/packages", content=file_chunks(path), headers=headers).json()
+        )
+
+    def fetch_chunks(self, delivery_id: str) -> Iterator[bytes]:
+        """A package's bytes as they arrive (a hub taking large packages from its upstream)."""
+        try:
+            with self._http.stream("GET", f"/api/v1/inbox/{delivery_id}/content") as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._check(f"GET /api/v1/inbox/{delivery_id}/content", response)
+                yield from response.iter_bytes(1 << 20)
+        except httpx.HTTPError as exc:
+            raise HubUnavailable(f"GET {delivery_id}: {exc}") from exc
+
+    @staticmethod
+    def _sent(body: dict[str, Any]) -> SendResult:
         return SendResult(
             doc_id=body["doc_id"],
             repeat=bool(body.get("repeat")),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 
@@ -72,3 +74,10 @@ class HubPort(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A stored package in chunks, for a request body that must not be held whole in memory."""
+    with path.open("rb") as fh:
+        while chunk := fh.read(size):
+            yield chunk

@@ -9,15 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from lienthong.client.models import HubRefused, HubUnavailable, InboxEntry, SendResult, SentEntry
+from lienthong.client.models import HubRefused, HubUnavailable, InboxEntry, SendResult, SentEntry, file_chunks
 
 _TEMPORARY = frozenset({"20", "26"})  # system error, rate limited
 
@@ -75,7 +77,7 @@ class SdkClient:
         self,
         operation: str,
         params: dict[str, str],
-        body: bytes = b"{}",
+        body: bytes | Iterable[bytes] = b"{}",
         content_type: str = "application/json",
         method: str = "POST",
     ) -> httpx.Response:
@@ -110,6 +112,25 @@ class SdkClient:
         response = self._request("sendEdoc", params, package + b"\r\n", "application/octet-stream")
         data = self._json("sendEdoc", response)
         return SendResult(doc_id=str(data["DocId"]))
+
+    def send_file(self, path: Path) -> SendResult:
+        """Send a stored package in chunks (its SHA-256 read first), never whole in memory."""
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+        is_status = b"<StatusCode>" in head or b":StatusCode>" in head
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        params = {
+            "servicetype": "eDoc",
+            "messagetype": "status" if is_status else "edoc",
+            "hash-file": lossy_hex(digest.digest()),
+            "from": self.sender_code,
+        }
+        body = itertools.chain(file_chunks(path), [b"\r\n"])
+        response = self._request("sendEdoc", params, body, "application/octet-stream")
+        return SendResult(doc_id=str(self._json("sendEdoc", response)["DocId"]))
 
     def inbox(self, kind: str | None = None) -> list[InboxEntry]:
         out: list[InboxEntry] = []

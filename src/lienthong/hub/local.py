@@ -6,6 +6,9 @@ makes every call fail as a network outage would, for the relay's outage tests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 from lienthong.client.models import (
     DeliveryResult,
     HubRefused,
@@ -13,6 +16,7 @@ from lienthong.client.models import (
     InboxEntry,
     SendResult,
     SentEntry,
+    file_chunks,
 )
 from lienthong.hub import directory
 from lienthong.hub.directory import SystemRef
@@ -38,10 +42,16 @@ class LocalPort:
         return found
 
     def send(self, package: bytes) -> SendResult:
+        return self._accept([package])
+
+    def send_file(self, path: Path) -> SendResult:
+        return self._accept(file_chunks(path))
+
+    def _accept(self, chunks: Iterable[bytes]) -> SendResult:
         self._system()
         self.sends += 1
         try:
-            accepted = self.hub.accept(self.system_id, self.hub.stage([package]))
+            accepted = self.hub.accept(self.system_id, self.hub.stage(chunks))
         except Refused as exc:
             raise HubRefused(exc.problem.code, exc.problem.message_en, exc.original) from None
         return SendResult(

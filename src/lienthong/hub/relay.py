@@ -184,7 +184,9 @@ class Federation(Loop):
         try:
             if isinstance(port, SdkClient):
                 port.sender_code = sender  # the SDK's ``from`` parameter names the package's sender
-            result = port.send(path.read_bytes())
+            # Large packages travel in chunks when the client can (both real clients can).
+            send_file = getattr(port, "send_file", None)
+            result = send_file(path) if send_file is not None else port.send(path.read_bytes())
         except HubUnavailable as exc:
             self._temporary(row_id, HP.UPSTREAM_UNREACHABLE.code, str(exc))
             return
@@ -368,8 +370,8 @@ class Federation(Loop):
 
     def _take(self, port: HubPort, upstream_id: str, kind: str) -> tuple[bool, str]:
         """Accept one upstream delivery here (idempotent: the same bytes again are a repeat)."""
-        data = port.fetch(upstream_id)
-        upload = self.hub.stage([data])
+        chunks = getattr(port, "fetch_chunks", None)  # streamed from a Lienthong upstream
+        upload = self.hub.stage(chunks(upstream_id) if chunks is not None else [port.fetch(upstream_id)])
         refused: Refused | None = None
         doc_id: str | None = None
         try:
