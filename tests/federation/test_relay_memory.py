@@ -326,3 +326,29 @@ def test_link_health_in_metrics(world: World) -> None:
         assert check.result.status.value == "warn" and monitor.readiness().ready
     finally:
         monitor.stop()
+
+
+def test_an_outage_warns_the_sender_and_the_operator_through_the_warning_system(world: World) -> None:
+    from lienthong.store.tables import WatchOutbox
+    from lienthong.watch.config import WatchConfig
+    from lienthong.watch.outbox import Message
+    from lienthong.watch.service import Watch
+
+    watch = Watch(world.a, WatchConfig(operator_emails=("vanhanh@example.test",))).attach()
+    world.port_a.down = True
+    send(world.a, unit_system(A1), document(sender=A1, recipients=(G22,), number="21"))
+    world.fa.relay_due()
+    assert world.fa.check_late() == 1
+    with world.a.read() as s:
+        rows = {r.agency_code: r for r in s.execute(select(WatchOutbox)).scalars()}
+    assert set(rows) == {A1, "operator"}
+    assert rows["operator"].target == "vanhanh@example.test"
+    row = rows[A1]
+    import json
+
+    message = Message(
+        row.id, row.channel, row.purpose, row.agency_code, row.target, json.loads(row.payload), 0
+    )
+    mail = watch.alert_email(message)
+    assert "trục cấp trên" in str(mail["Subject"])
+    assert "HUB.UPSTREAM_LATE" in mail.get_content()

@@ -216,12 +216,14 @@ def test_refusal_upstream_reaches_the_original_sender(cluster: Cluster) -> None:
     u = cluster.units
     n = cluster.hub("N")
     with n.write() as s:
-        s.execute(update(Agency).where(Agency.code == A2).values(state="suspended"))
+        s.execute(update(Agency).where(Agency.code.in_([A2, B2])).values(state="suspended"))
     n.close()
-    refused = u[A2].send(document(sender=A2, recipients=(G22,), number="41"))
-    row = until(
-        "the upstream's refusal",
-        lambda: (r := sent(u[A2], refused.doc_id)[G22])["state"] == "undeliverable" and r,
-    )
-    assert row["error_code"] == "HUB.SENDER_SUSPENDED" and row["route"] == "upstream"
-    assert row["error_text"]
+    # Through the JSON link (problem+json) and through the SDK link (FAIL JSON): the same code back.
+    for sender in (A2, B2):
+        refused = u[sender].send(document(sender=sender, recipients=(G22,), number="41"))
+        row = until(
+            "the upstream's refusal",
+            lambda: (r := sent(u[sender], refused.doc_id)[G22])["state"] == "undeliverable" and r,  # noqa: B023
+        )
+        assert row["error_code"] == "HUB.SENDER_SUSPENDED" and row["route"] == "upstream"
+        assert row["error_text"]
