@@ -352,3 +352,29 @@ def test_an_outage_warns_the_sender_and_the_operator_through_the_warning_system(
     mail = watch.alert_email(message)
     assert "trục cấp trên" in str(mail["Subject"])
     assert "HUB.UPSTREAM_LATE" in mail.get_content()
+
+
+def test_a_national_size_directory_is_taken_in_chunks(tmp_path: Path) -> None:
+    from lienthong.hub import upstream as U
+
+    hub = province(tmp_path / "p", f"sqlite:///{tmp_path / 'p.sqlite3'}", PROVINCE_A)
+    try:
+        remote = [
+            U.RemoteAgency(f"{i // 100:03d}.{i % 100:02d}.00.G01", f"Đơn vị {i}", None, "active", 5)
+            for i in range(12_000)
+        ]
+        remote.append(U.RemoteAgency(A1, "Tên khác từ trục trên", None, "suspended", 5))  # local: kept as is
+        with hub.write() as s:
+            first = U.apply_directory(s, remote, 5, hub.clock())
+        assert (first.added, first.updated, first.skipped_local) == (12_000, 0, 1)
+        changed = [U.RemoteAgency("000.01.00.G01", "Đơn vị đổi tên", None, "removed", 6)]
+        with hub.write() as s:
+            again = U.apply_directory(s, remote[:100] + changed, 6, hub.clock())
+        assert (again.added, again.updated) == (0, 1)
+        with hub.read() as s:
+            local = s.execute(select(Agency).where(Agency.code == A1)).scalar_one()
+            assert (local.route, local.state, local.name) == ("local", "active", PROVINCE_A[A1])
+            renamed = s.execute(select(Agency).where(Agency.code == "000.01.00.G01")).scalar_one()
+            assert (renamed.name, renamed.state, renamed.route) == ("Đơn vị đổi tên", "removed", "upstream")
+    finally:
+        hub.close()

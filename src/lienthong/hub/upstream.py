@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lienthong.client.jsonapi import HubClient
@@ -222,50 +222,57 @@ class SyncResult:
     version: int
 
 
+CHUNK = 5000  # codes per statement: the national directory holds over 111,000 units
+
+
 def apply_directory(s: Session, remote: list[RemoteAgency], version: int, now: datetime) -> SyncResult:
-    """Upstream codes in: a local code is never overwritten; upstream ones follow the upstream."""
-    existing = (
-        {
-            a.code: a
-            for a in s.execute(select(Agency).where(Agency.code.in_([r.code for r in remote]))).scalars()
-        }
-        if remote
-        else {}
-    )
+    """Upstream codes in: a local code is never overwritten; upstream ones follow the upstream.
+
+    In chunks of ``CHUNK`` codes (one lookup and one bulk insert each), with one directory version
+    for the whole sync, so a full national directory is taken in seconds, not one row at a time.
+    """
     added = updated = skipped = 0
     bump: int | None = None
-    for r in remote:
-        found = existing.get(r.code)
-        if found is not None and found.route != "upstream":
-            skipped += 1
-            continue
-        bump = bump or next_version(s)
-        if found is None:
-            s.add(
-                Agency(
-                    code=r.code,
-                    name=r.name[:300],
-                    parent_code=r.parent or parent_default(r.code),
-                    level=_level(r.code),
-                    legacy=False,
-                    state=r.state,
-                    emails="",
-                    route="upstream",
-                    version=bump,
-                    created_at=now,
-                    updated_at=now,
+    for start in range(0, len(remote), CHUNK):
+        part = remote[start : start + CHUNK]
+        existing = {
+            a.code: a
+            for a in s.execute(select(Agency).where(Agency.code.in_([r.code for r in part]))).scalars()
+        }
+        new_rows: list[dict[str, Any]] = []
+        for r in part:
+            found = existing.get(r.code)
+            if found is not None and found.route != "upstream":
+                skipped += 1
+                continue
+            name, parent = r.name[:300], r.parent or (found.parent_code if found else parent_default(r.code))
+            if found is not None and (found.name, found.state, found.parent_code) == (name, r.state, parent):
+                continue
+            bump = bump or next_version(s)
+            if found is None:
+                new_rows.append(
+                    {
+                        "code": r.code,
+                        "name": name,
+                        "parent_code": parent,
+                        "level": _level(r.code),
+                        "legacy": False,
+                        "state": r.state,
+                        "emails": "",
+                        "route": "upstream",
+                        "version": bump,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 )
-            )
-            added += 1
-        elif (found.name, found.state, found.parent_code) != (
-            r.name[:300],
-            r.state,
-            r.parent or found.parent_code,
-        ):
-            found.name, found.state = r.name[:300], r.state
-            found.parent_code = r.parent or found.parent_code
+                existing[r.code] = Agency(code=r.code, route="upstream")  # a repeated code counts once
+                continue
+            found.name, found.state, found.parent_code = name, r.state, parent
             found.version, found.updated_at = bump, now
             updated += 1
+        if new_rows:
+            s.execute(insert(Agency), new_rows)
+            added += len(new_rows)
     row = s.get(UpstreamLink, LINK_ID)
     if row is not None:
         row.directory_version = max(row.directory_version, version)
