@@ -145,6 +145,8 @@ class Federation(Loop):
         if settings is None:
             raise HubError(HP.UPSTREAM_NOT_CONFIGURED(""))
         with self._port_lock:
+            if self._stop.is_set() and self._thread is not None:
+                raise HubUnavailable("the upstream work is stopping")
             if self._port is None or self._port[0] != settings:
                 if self._port is not None:
                     self._port[1].close()
@@ -431,31 +433,45 @@ class Federation(Loop):
         self._puller.start()
 
     def stop(self) -> None:
+        self._stop.set()
+        self.hub.relay_wake.set()  # the relay thread waits on it
+        with self._port_lock:  # closing the client ends a long poll in flight at once
+            if self._port is not None:
+                self._port[1].close()
+                self._port = None
         super().stop()
         if self._puller is not None:
             self._puller.join(timeout=15)
             self._puller = None
-        with self._port_lock:
-            if self._port is not None:
-                self._port[1].close()
-                self._port = None
 
     def _run(self) -> None:
-        last_sync = -1e9
-        clock = _monotonic
+        next_sync = 0.0
         while not self._stop.is_set():
-            try:
-                if self.settings() is not None:
-                    while self.relay_due():
-                        pass
-                    self.check_late()
-                    if clock() - last_sync >= self.config.sync_seconds:
-                        last_sync = clock()
-                        self.sync()
-            except Exception as exc:  # the upstream or the database is away: next round
-                log.warning("upstream work: %s", upstream.describe(exc))
+            configured = self._guard("settings", self.settings) is not None
+            if configured:
+                self._guard("relay", self._relay_all)
+                if _monotonic() >= next_sync:
+                    done = self._guard("sync", self.sync) is not None
+                    # Hourly once taken; soon again while the upstream cannot be reached.
+                    next_sync = _monotonic() + (
+                        self.config.sync_seconds if done else self.config.pull_seconds
+                    )
+            self._guard("late", self.check_late)  # relays wait (and warn) even with no link configured
             self.hub.relay_wake.wait(self.config.tick_seconds)
             self.hub.relay_wake.clear()
+
+    def _relay_all(self) -> None:
+        while not self._stop.is_set() and self.relay_due():
+            pass
+
+    @staticmethod
+    def _guard(what: str, work: Callable[[], Any]) -> Any:
+        """One task of the loop: the upstream or the database being away only skips it this round."""
+        try:
+            return work()
+        except Exception as exc:
+            log.warning("upstream %s: %s", what, upstream.describe(exc))
+            return None
 
     def _pull_loop(self) -> None:
         while not self._stop.is_set():
