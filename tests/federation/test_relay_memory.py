@@ -136,6 +136,19 @@ def test_mixed_recipients_one_relay_to_cut_and_traced(world: World) -> None:
     assert rows[B1].last_status_code == "03"
     assert rows[A2].route == "local"
     assert len([i for i in world.a.pending(sender, "status")]) == 1
+    # The package's timeline says the same, with the relay and its audit entries.
+    from lienthong.watch.timeline import timeline
+
+    with world.a.read() as s:
+        found = timeline(s, accepted.doc_id)
+    assert found is not None
+    assert {code: r["route"] for code, r in found["recipients"].items()} == {
+        A2: "local",
+        B1: "upstream",
+        G22: "upstream",
+    }
+    assert "relay.sent" in [e["event"] for e in found["events"]]
+    assert {"relay.queue", "relay.rewrite", "relay.sent"} <= {a["action"] for a in found["audit"]}
 
 
 def test_outage_queues_warns_and_recovers_once(world: World) -> None:
