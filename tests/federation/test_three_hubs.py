@@ -227,3 +227,39 @@ def test_refusal_upstream_reaches_the_original_sender(cluster: Cluster) -> None:
         )
         assert row["error_code"] == "HUB.SENDER_SUSPENDED" and row["route"] == "upstream"
         assert row["error_text"]
+
+
+@pytest.mark.parametrize("cluster", ["sqlite"], indirect=True)
+def test_a_province_killed_mid_relay_or_mid_pull_delivers_once(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    u = cluster.units
+
+    def restart_with(name: str, fault: str | None) -> None:
+        cluster.hubs[name].stop()
+        if fault:
+            monkeypatch.setenv("LIENTHONG_HUB_FAULT", fault)
+        else:
+            monkeypatch.delenv("LIENTHONG_HUB_FAULT", raising=False)
+        cluster.hubs[name].start()
+
+    # A dies right after the national hub took the package, before it recorded the answer.
+    restart_with("A", "relay-after-send")
+    u[A1].send(document(sender=A1, recipients=(G22,), number="51"))
+    proc = cluster.hubs["A"].proc
+    assert proc is not None
+    assert proc.wait(timeout=60) == -9  # SIGKILL: the power cut
+    restart_with("A", None)  # the same bytes again: the national hub answers a repeat
+    got = take(u[G22])
+    time.sleep(1.5)
+    assert len(got) == 1 and u[G22].inbox() == []
+    # B dies right after taking a package in, before it recorded the upstream delivery id.
+    restart_with("B", "pull-after-accept")
+    u[G22].send(document(sender=G22, recipients=(B1,), number="52"))
+    proc = cluster.hubs["B"].proc
+    assert proc is not None
+    assert proc.wait(timeout=60) == -9
+    restart_with("B", None)  # fetched again: the same bytes from the same sender are a repeat
+    got = take(u[B1])
+    time.sleep(1.5)
+    assert len(got) == 1 and u[B1].inbox() == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -189,6 +190,7 @@ class Federation(Loop):
             # Large packages travel in chunks when the client can (both real clients can).
             send_file = getattr(port, "send_file", None)
             result = send_file(path) if send_file is not None else port.send(path.read_bytes())
+            _crash_here("relay-after-send")
         except HubUnavailable as exc:
             self._temporary(row_id, HP.UPSTREAM_UNREACHABLE.code, str(exc))
             return
@@ -378,6 +380,7 @@ class Federation(Loop):
         doc_id: str | None = None
         try:
             doc_id = self.hub.accept(UPSTREAM_SYSTEM_ID, upload).doc_id
+            _crash_here("pull-after-accept")
         except Refused as exc:
             refused = exc
         now = self.hub.clock()
@@ -487,6 +490,12 @@ class Federation(Loop):
                 log.warning("upstream pull: %s", upstream.describe(exc))
             if not waited:
                 self._stop.wait(self.config.pull_seconds)
+
+
+def _crash_here(name: str) -> None:
+    """Crash tests: ``LIENTHONG_HUB_FAULT=<name>`` ends the process here with SIGKILL (a power cut)."""
+    if os.environ.get("LIENTHONG_HUB_FAULT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _monotonic() -> float:
