@@ -39,6 +39,7 @@ Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 ACK_STATES = {"done": "done", "fail": "failed", "processing": "fetched"}
 MAX_REASON = 2000
+RELAY_WAKE = "~relay"  # not an agency code: a package was queued for the upstream hub (issue 16)
 
 
 def utc_now() -> datetime:
@@ -149,8 +150,14 @@ class Hub:
     def listen(self) -> None:
         """Wake this process's long-polling receivers for mail accepted by other workers (PostgreSQL)."""
         if self.is_postgres and self.listener is None:
-            self.listener = wakeups.Listener(self.engine, self.notifier.notify)
+            self.listener = wakeups.Listener(self.engine, self._woken)
             self.listener.start()
+
+    def _woken(self, codes: list[str]) -> None:
+        """Another worker committed: wake its long-polling receivers here, and the relay if it queued one."""
+        self.notifier.notify(codes)
+        if RELAY_WAKE in codes:
+            self.relay_wake.set()
 
     # --- transactions --------------------------------------------------------------------------
 
@@ -277,6 +284,8 @@ class Hub:
                 raise
             batch.bodies.append((upload.path, upload.sha256))
             batch.wake.update(done.notified)
+            if done.relay_id is not None:
+                batch.wake.add(RELAY_WAKE)  # the leader may be another worker: it hears this at commit
             return done
 
         try:
