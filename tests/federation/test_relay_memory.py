@@ -391,3 +391,22 @@ def test_a_national_size_directory_is_taken_in_chunks(tmp_path: Path) -> None:
             assert (renamed.name, renamed.state, renamed.route) == ("Đơn vị đổi tên", "removed", "upstream")
     finally:
         hub.close()
+
+
+def test_a_sender_new_upstream_is_learnt_and_can_be_answered(world: World) -> None:
+    from lienthong.hub import directory as D
+    from tests.federation.kit import add_units
+
+    newcomer = "000.00.00.G05"  # registered at the national hub after A's last directory sync
+    add_units(world.national, {newcomer: "Bộ Tư pháp"})
+    send(
+        world.national,
+        unit_system(newcomer),
+        document(sender=newcomer, recipients=(A1,), number="22", document_id="G05-22"),
+    )
+    assert world.fa.pull() == 1
+    with world.a.read() as s:
+        learnt = D.get_agency(s, newcomer)
+        assert learnt.route == "upstream"
+    answer = send(world.a, unit_system(A1), status(A1, newcomer, "G05-22", "03"))
+    assert [(d.recipient, d.route, d.state) for d in answer.deliveries] == [(newcomer, "upstream", "relay")]

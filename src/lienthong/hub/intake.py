@@ -37,7 +37,7 @@ from lienthong.edxml.validate import STATUS_CODES, validate
 from lienthong.hub import audit
 from lienthong.hub import problems as HP
 from lienthong.hub.config import Policy
-from lienthong.hub.directory import UPSTREAM_SYSTEM_ID, SystemRef
+from lienthong.hub.directory import UPSTREAM_SYSTEM_ID, SystemRef, next_version
 from lienthong.problems import LienthongError, Problem
 from lienthong.store.tables import Agency, Delivery, Package, Relay, StatusEvent
 
@@ -655,8 +655,6 @@ def _check_upstream_sender(session: Session, sender: str, routes: dict[str, str]
             sender=sender,
         )
     if route is None:
-        from lienthong.hub.directory import next_version
-
         session.add(
             Agency(
                 code=sender,
