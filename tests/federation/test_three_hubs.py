@@ -263,3 +263,54 @@ def test_a_province_killed_mid_relay_or_mid_pull_delivers_once(
     got = take(u[B1])
     time.sleep(1.5)
     assert len(got) == 1 and u[B1].inbox() == []
+
+
+@pytest.mark.postgres
+def test_a_province_with_two_workers_relays_each_document_once(
+    cluster_pg_workers: tuple[Cluster, HubProcess],
+) -> None:
+    cluster, _ = cluster_pg_workers
+    u = cluster.units
+    docs = [u[A1].send(document(sender=A1, recipients=(G22,), number=str(60 + i))) for i in range(6)]
+    got = take(u[G22], expect=6)
+    time.sleep(2)
+    assert len(got) == 6 and u[G22].inbox() == []
+    for doc in docs:
+        assert sent(u[A1], doc.doc_id)[G22]["state"] == "relayed"
+
+
+@pytest.fixture
+def cluster_pg_workers(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Cluster, HubProcess]]:
+    """Province A served by two worker processes on PostgreSQL: only the leader relays and pulls."""
+    request.getfixturevalue("pg_available")
+    for key, value in FAST.items():
+        monkeypatch.setenv(key, value)
+    with ExitStack() as stack:
+        db = {name: stack.enter_context(pg_database()) for name in ("N", "A")}
+        data = {name: tmp_path / name for name in db}
+        procs = {
+            "N": HubProcess(db["N"], data["N"], tmp_path / "N.log"),
+            "A": HubProcess(db["A"], data["A"], tmp_path / "A.log", extra=("--workers", "2")),
+        }
+        n = national(data["N"], db["N"])
+        token_a = token(n, "hub-A")
+        tokens = {G22: token(n, unit_system(G22))}
+        n.close()
+        a = province(data["A"], db["A"], PROVINCE_A)
+        link(a, "A", "json", procs["N"].url, token_a)
+        tokens |= {code: token(a, unit_system(code)) for code in PROVINCE_A}
+        a.close()
+        for p in procs.values():
+            p.start()
+            stack.callback(p.stop)
+        urls = {name: p.url for name, p in procs.items()}
+        units = {
+            code: HubClient(urls["N" if code == G22 else "A"], tok, timeout=30)
+            for code, tok in tokens.items()
+        }
+        for client in units.values():
+            stack.callback(client.close)
+        until("A's directory", lambda: G22 in dict(units[A1].agencies()))
+        yield Cluster(procs, urls, units, db, data), procs["A"]
