@@ -213,8 +213,8 @@ UPSTREAM_NOT_CONFIGURED = define(
 UPSTREAM_UNREACHABLE = define(
     "HUB.UPSTREAM_UNREACHABLE",
     W,
-    "Chưa chuyển được lên trục cấp trên, sẽ thử lại: {detail}",
-    "The upstream hub cannot be reached for now; the relay will be retried: {detail}",
+    "Chưa kết nối được trục cấp trên, sẽ thử lại: {detail}",
+    "The upstream hub cannot be reached for now; it will be tried again: {detail}",
 )
 UPSTREAM_REFUSED = define(
     "HUB.UPSTREAM_REFUSED",
