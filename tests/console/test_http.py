@@ -41,6 +41,8 @@ ROUTES = [
     ("/audit", "national"),
     ("/health", "all"),
     ("/people", "national"),
+    ("/relays", "national"),  # issue 16: the relay queue to the upstream hub
+    ("/relays?state=failed", "national"),
 ]
 
 
@@ -211,3 +213,40 @@ def test_a_database_that_is_down_gives_a_page_not_a_traceback(tmp_path: Path, pg
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_failed_relay_is_resent_from_the_console(url: str, seeded: Hub) -> None:
+    from sqlalchemy import update
+
+    from lienthong.hub import upstream
+    from lienthong.store.tables import Relay
+    from tests.hub.conftest import document, send
+
+    ghost = "000.00.00.G98"
+    with seeded.write() as s:
+        upstream.apply_directory(
+            s, [upstream.RemoteAgency(ghost, "Bộ ngoài", None, "active", 1)], 1, seeded.clock()
+        )
+    accepted = send(seeded, "vpcp.sys", document(recipients=(ghost,), number="9801"))
+    assert accepted.relay_id is not None
+    with seeded.write() as s:
+        s.execute(update(Relay).where(Relay.relay_id == accepted.relay_id).values(state="failed"))
+    with client(url) as ops, client(url) as nghean:
+        sign_in(ops, "ops")
+        sign_in(nghean, "nghean")
+        page = ops.get("/relays", params={"state": "failed"})
+        assert accepted.relay_id in page.text and "Gửi lại" in page.text
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        assert ops.post("/relays/resend", data={"relay_id": accepted.relay_id}).status_code == 403  # no CSRF
+        other = re.search(r'name="csrf" value="([^"]+)"', nghean.get("/").text).group(1)  # type: ignore[union-attr]
+        form = {"relay_id": accepted.relay_id, "csrf": other}
+        assert nghean.post("/relays/resend", data=form).status_code == 404  # the national operator's only
+        done = ops.post(
+            "/relays/resend", data={"relay_id": accepted.relay_id, "csrf": token}, follow_redirects=False
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/relays?state=waiting"
+        with seeded.read() as s:
+            state = s.execute(sa.select(Relay.state).where(Relay.relay_id == accepted.relay_id)).scalar_one()
+        assert state == "waiting"
+        again = ops.post("/relays/resend", data={"relay_id": accepted.relay_id, "csrf": token})
+        assert again.status_code == 404  # no longer failed

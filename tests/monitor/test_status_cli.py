@@ -45,6 +45,7 @@ def test_status_json_healthy_hub_with_a_silent_agency(
     assert {name: c["reason"] for name, c in report["readiness"]["checks"].items()} == {
         "database": "OK",
         "storage": "OK",
+        "upstream": "OK",  # issue 16: no upstream link is fine (a national hub)
     }
     agencies = {a["code"]: a for a in report["agencies"]}
     assert agencies["000.00.00.G22"]["up"] is True and agencies["000.00.00.H41"]["up"] is False

@@ -36,8 +36,9 @@ def free_port() -> int:
 class HubProcess:
     """``lienthong hub serve`` in its own process."""
 
-    def __init__(self, db_url: str, data_dir: Path, log: Path) -> None:
+    def __init__(self, db_url: str, data_dir: Path, log: Path, extra: tuple[str, ...] = ()) -> None:
         self.db_url, self.data_dir, self.log = db_url, data_dir, log
+        self.extra = extra  # more ``hub serve`` options (``--workers 2``)
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -60,7 +61,7 @@ class HubProcess:
         code = "import sys; from lienthong.cli.main import app; app(sys.argv[1:])"
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", code, *args, "--no-watch"], stdout=log, stderr=log
+                [sys.executable, "-c", code, *args, *self.extra, "--no-watch"], stdout=log, stderr=log
             )
         self.starts += 1
         deadline = time.monotonic() + 60

@@ -12,5 +12,5 @@ from lienthong.store.tables import Base
 def test_migrations_match_the_models(hub: Hub) -> None:
     with hub.engine.connect() as conn:
         context = MigrationContext.configure(conn)
-        assert context.get_current_revision() == "0004h"  # … 0003m (monitor) → 0004p (people) → 0004s → 0004h
+        assert context.get_current_revision() == "0005f"  # … 0004s → 0004h → 0005f (federation)
         assert compare_metadata(context, Base.metadata) == []

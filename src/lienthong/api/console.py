@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import PackageLoader
 
 from lienthong.accounts.model import Person
@@ -15,8 +15,9 @@ from lienthong.accounts.store import AccountStore
 from lienthong.api.console_text import CONSOLE
 from lienthong.codes.calendar import VIETNAM
 from lienthong.hub import console as q
+from lienthong.hub import relay
 from lienthong.hub.people import OPERATOR, hub_accounts, in_scope
-from lienthong.hub.service import Hub
+from lienthong.hub.service import Hub, HubError
 from lienthong.watch import render
 from lienthong.watch.charts import bars
 from lienthong.watch.config import WatchConfig
@@ -32,6 +33,7 @@ NAV = [
     ("/warnings", "warnings"),
     ("/reports", "reports"),
     ("/refusals", "refusals"),
+    ("/relays", "relays"),
     ("/audit", "audit"),
     ("/health", "health"),
     ("/people", "people"),
@@ -40,6 +42,7 @@ PageNo = Annotated[int, Query(ge=1, le=100_000)]
 Day = Annotated[date | None, Query(alias="date")]
 Search = Annotated[str, Query(alias="q", max_length=100)]
 State = Annotated[str, Query(pattern="^(|active|suspended|removed)$")]
+RelayState = Annotated[str, Query(pattern="^(|waiting|sent|failed)$")]
 
 
 def secure_cookies() -> bool:
@@ -154,6 +157,27 @@ def router(hub: Hub, config: WatchConfig, auth: WebAuth, pages: Pages) -> APIRou
         with hub.read() as s:
             found = q.refusals(s, me, page, code)
         return pages.render(request, "console/refusals.html", found=found, code=code)
+
+    @api.get("/relays")
+    def relays(request: Request, me: Person = me_, state: RelayState = "") -> HTMLResponse:
+        """Issue 16: what waits to go to the upstream hub, what went, what failed; failed ones resent."""
+        national_only(me)
+        rows = relay.list_relays(hub, state or None)
+        return pages.render(
+            request, "console/relays.html", rows=rows, state=state, link=relay.link_health(hub)
+        )
+
+    @api.post("/relays/resend")
+    async def relays_resend(request: Request, me: Person = me_) -> Response:
+        form = await auth.form(request)
+        national_only(me)
+        relay_id = str(form.get("relay_id", ""))[:64]
+        every = form.get("all_failed") == "1"
+        try:
+            relay.resend(hub, relay_id or None, all_failed=every, actor=me.actor)
+        except HubError:
+            raise NotVisible() from None  # unknown, or no longer failed: nothing to resend here
+        return RedirectResponse("/relays?state=waiting", status_code=303)
 
     @api.get("/audit")
     def audit_log(request: Request, me: Person = me_, page: PageNo = 1,

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from lienthong.api.app import create_app
 from lienthong.delivery.mail import SmtpMailer
 from lienthong.hub.config import HubConfig, Policy
+from lienthong.hub.relay import Federation, FederationConfig
 from lienthong.hub.service import Hub
 from lienthong.monitor.config import MonitorConfig
 from lienthong.monitor.hub import HubMonitor
@@ -68,14 +69,19 @@ class ServeOptions:
 class Background:
     """What runs beside the requests: wake-ups from other workers, and (in one worker) the schedules."""
 
-    def __init__(self, hub: Hub, monitor: HubMonitor, watch: Watch | None) -> None:
+    def __init__(
+        self, hub: Hub, monitor: HubMonitor, watch: Watch | None, federation: Federation | None = None
+    ) -> None:
         self.hub, self.monitor, self.watch = hub, monitor, watch
+        # Issue 16: relays, upstream pulls and the directory sync, in the leader only.
+        self.federation = federation or Federation(hub, FederationConfig.from_env())
         self.leader = Leader(hub.engine, self._run_schedules)
 
     def _run_schedules(self) -> None:
         self.monitor.start()
         if self.watch is not None:
             self.watch.start()
+        self.federation.start()
 
     def start(self) -> None:
         self.hub.listen()
@@ -83,6 +89,7 @@ class Background:
 
     def stop(self) -> None:
         self.leader.stop()
+        self.federation.stop()
         if self.watch is not None:
             self.watch.stop()
         self.monitor.stop()

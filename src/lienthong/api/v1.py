@@ -76,6 +76,7 @@ class ProblemOut(BaseModel):
 class DeliveryOut(BaseModel):
     recipient: str
     state: str
+    route: str = "local"
     delivery_id: str | None = None
     error: ProblemOut | None = None
 
@@ -129,6 +130,8 @@ class SentOut(BaseModel):
     acked_at: datetime | None
     last_status_code: str | None
     last_status_at: datetime | None
+    route: str = Field("local", description="local: delivered here; upstream: relayed to the upstream hub")
+    error_text: str | None = None
 
 
 class AgencyOut(BaseModel):

@@ -231,6 +231,7 @@ def router(hub: Hub) -> APIRouter:
                 "to": r.recipient,
                 "status": receive,
                 "status_desc": receive,
+                "route": r.route,  # issue 16: delivered here or relayed upstream
             }
             data.append({k: v for k, v in item.items() if v is not None})
         return ok(data=data)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +22,11 @@ from lienthong.hub.config import HubConfig, Policy
 from lienthong.hub.people import hub_accounts
 from lienthong.hub.service import Hub
 from lienthong.problems import LienthongError
+
+if TYPE_CHECKING:
+    from lienthong.hub.relay import Federation
+
+T = TypeVar("T")
 
 app = typer.Typer(help="The national hub (Trục liên thông văn bản quốc gia).", no_args_is_help=True)
 agency_app = typer.Typer(help="The agency directory.", no_args_is_help=True)
@@ -478,3 +484,171 @@ def status(
         render_status(Console(), report)
     if not report["readiness"]["ready"]:
         raise typer.Exit(1)
+
+
+# --- federation (issue 16): the upstream link and the relay queue ---------------------------------------
+
+upstream_app = typer.Typer(
+    help="The upstream hub this hub relays to (provincial or ministry hub).", no_args_is_help=True
+)
+relays_app = typer.Typer(
+    help="Packages relayed to the upstream hub: waiting, failed, resend.", invoke_without_command=True
+)
+app.add_typer(upstream_app, name="upstream")
+app.add_typer(relays_app, name="relays")
+
+
+def _federation(db: str | None, data_dir: str | None) -> tuple[Hub, Federation]:
+    from lienthong.hub.relay import Federation, FederationConfig
+
+    hub = _hub(db, data_dir)
+    return hub, Federation(hub, FederationConfig.from_env())
+
+
+@upstream_app.command("set")
+def upstream_set(
+    protocol: str = typer.Option(
+        ..., "--protocol", help="sdk (today's national hub) or json (a Lienthong hub)."
+    ),
+    url: str = typer.Option(
+        ..., "--url", help="The upstream's address (the SDK endpoint, or the hub's root)."
+    ),
+    hub_code: str = typer.Option(
+        ..., "--hub-code", help="This hub's code, written in each relayed TraceHeader."
+    ),
+    system_id: str = typer.Option("", "--system-id", help="This hub's systemid upstream (sdk)."),
+    secret_file: Path | None = typer.Option(None, "--secret-file", help="File holding the secret (sdk)."),
+    token_file: Path | None = typer.Option(
+        None, "--token-file", help="File holding the bearer token (json)."
+    ),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Set (or replace) the upstream link; the credential is stored encrypted with the hub's keys."""
+    from lienthong.hub import upstream
+
+    source = secret_file if protocol == "sdk" else token_file
+    if source is None:
+        flag = "--secret-file" if protocol == "sdk" else "--token-file"
+        _die(LienthongError(HP.UPSTREAM_BAD_LINK("", detail=f"{flag} is required for --protocol {protocol}")))
+        return
+    try:
+        credential = source.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        _die(LienthongError(HP.UPSTREAM_BAD_LINK("", detail=f"cannot read {source}: {exc.strerror}")))
+        return
+    hub = _hub(db, data_dir)
+    try:
+        with hub.write() as s:
+            settings = upstream.LinkSettings(protocol, url, credential, hub_code, system_id)
+            upstream.set_link(s, hub.keys, settings, hub.clock())
+    except LienthongError as exc:
+        _die(exc)
+    typer.echo(f"upstream: {protocol} {url} (this hub: {hub_code})")
+
+
+@upstream_app.command("show")
+def upstream_show(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """The link (never its credential), its health and the relay backlog."""
+    from lienthong.hub import upstream
+    from lienthong.hub.relay import link_health
+
+    hub = _hub(db, data_dir)
+    with hub.read() as s:
+        link = upstream.view(s)
+    if link is None:
+        _die(LienthongError(HP.UPSTREAM_NOT_CONFIGURED("")))
+        return
+    health = link_health(hub)
+    out = link.to_dict() | {
+        "backlog": health.backlog,
+        "failed": health.failed,
+        "oldest_waiting": health.oldest_waiting.isoformat() if health.oldest_waiting else None,
+    }
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    for key, value in out.items():
+        typer.echo(f"{key}: {'' if value is None else value}")
+
+
+def _upstream_call(db: str | None, data_dir: str | None, work: Callable[[Federation], T]) -> T:
+    """Run ``work`` against the upstream now; its failures end the command with their code."""
+    from lienthong.client.models import HubRefused, HubUnavailable
+
+    _, federation = _federation(db, data_dir)
+    try:
+        return work(federation)
+    except LienthongError as exc:
+        _die(exc)
+    except (HubUnavailable, HubRefused) as exc:
+        _die(LienthongError(HP.UPSTREAM_UNREACHABLE("", detail=str(exc))))
+    finally:
+        federation.stop()
+    raise typer.Exit(1)  # not reached: _die exits
+
+
+@upstream_app.command("sync")
+def upstream_sync(db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Synchronise the directory from the upstream now (changes since the version last seen)."""
+    result = _upstream_call(db, data_dir, lambda f: f.sync())
+    typer.echo(
+        f"directory: {result.added} added, {result.updated} updated, "
+        f"{result.skipped_local} local codes kept; upstream version {result.version}"
+    )
+
+
+@upstream_app.command("pull")
+def upstream_pull(db: DbOpt = None, data_dir: DirOpt = None) -> None:
+    """Take what the upstream holds for this hub's units now (and send what waits to go up)."""
+    taken, sent = _upstream_call(db, data_dir, lambda f: (f.pull(), f.relay_due()))
+    typer.echo(f"pulled {taken}, relays tried {sent}")
+
+
+@relays_app.callback()
+def relays_list(
+    ctx: typer.Context,
+    state: str | None = typer.Option(None, "--state", help="waiting, sent or failed."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """The relay queue: what waits to go upstream, what went, what failed (with the upstream's code)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from lienthong.hub.relay import list_relays
+
+    rows = list_relays(_hub(db, data_dir), state)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
+    table = Table("relay", "doc_id", "sender", "to", "state", "tries", "error")
+    for r in rows:
+        table.add_row(
+            r.relay_id, r.doc_id, r.sender, r.recipients, r.state, str(r.attempts), r.error_code or ""
+        )
+    Console().print(table)
+
+
+@relays_app.command("resend")
+def relays_resend(
+    relay_id: str | None = typer.Argument(None, help="The relay to send again."),
+    all_failed: bool = typer.Option(False, "--all-failed", help="Every failed relay."),
+    db: DbOpt = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Put failed relays back in the queue (the same bytes: the upstream answers a repeat with its id)."""
+    from lienthong.hub.relay import resend
+
+    if not relay_id and not all_failed:
+        _die(LienthongError(HP.BAD_REQUEST("", detail="name a relay or pass --all-failed")))
+    try:
+        count = resend(_hub(db, data_dir), relay_id, all_failed)
+    except LienthongError as exc:
+        _die(exc)
+        return
+    typer.echo(f"{count} relay(s) queued again")

@@ -24,6 +24,9 @@ from lienthong.problems import LienthongError
 from lienthong.store.tables import Agency, ApiToken, Counter, System, SystemAgency
 
 STATES = ("active", "suspended", "removed")
+# The internal system that packages pulled from the upstream hub are accepted through (issue 16):
+# it may send for upstream-routed codes only, and what it brings is never relayed upstream again.
+UPSTREAM_SYSTEM_ID = "~upstream"
 _VERSION = "directory_version"
 
 
@@ -133,6 +136,7 @@ class AgencyRow:
     emails: str
     version: int
     updated_at: datetime
+    route: str = "local"
 
 
 _ROW = (
@@ -146,6 +150,7 @@ _ROW = (
     Agency.emails,
     Agency.version,
     Agency.updated_at,
+    Agency.route,
 )
 
 
@@ -264,7 +269,10 @@ def add_system(
     system_id = system_id.strip()
     if not system_id:
         raise _fail("cần có mã hệ thống", "a system id is required")
-    if session.execute(select(System).where(System.system_id == system_id)).scalar_one_or_none():
+    if (
+        system_id == UPSTREAM_SYSTEM_ID
+        or session.execute(select(System).where(System.system_id == system_id)).scalar_one_or_none()
+    ):
         raise _fail(f"hệ thống {system_id} đã tồn tại", f"system {system_id} already exists")
     codes = [c.strip() for c in agency_codes if c.strip()]
     if not codes:
@@ -273,7 +281,8 @@ def add_system(
             "a system acts for at least one agency (--agency CODE)",
         )
     for code in codes:
-        get_agency(session, code)
+        if get_agency(session, code).route == "upstream":
+            raise DirectoryError(HP.UPSTREAM_ONLY("", code=code))
     secret = secret or secrets.token_urlsafe(32)
     system = System(
         system_id=system_id, secret_encrypted=keys.encrypt_secret(secret), state="active", created_at=now
@@ -297,6 +306,7 @@ class SystemRef:
     can_register: bool = False  # may register units under its own level-1 bodies (SDK registerAgency)
     rate_per_second: float | None = None  # None: the hub's default
     rate_burst: int | None = None
+    upstream: bool = False  # the internal system of packages pulled from the upstream hub
 
     @classmethod
     def of(cls, row: System) -> SystemRef:
@@ -311,6 +321,9 @@ class SystemRef:
             row.rate_per_second,
             row.rate_burst,
         )
+
+
+UPSTREAM_SYSTEM = SystemRef(0, UPSTREAM_SYSTEM_ID, "active", (), b"", upstream=True)
 
 
 def get_system(session: Session, system_id: str) -> System:

@@ -36,10 +36,10 @@ from lienthong.edxml.validate import STATUS_CODES, validate
 from lienthong.hub import audit
 from lienthong.hub import problems as HP
 from lienthong.hub.config import Policy
-from lienthong.hub.directory import SystemRef
+from lienthong.hub.directory import UPSTREAM_SYSTEM_ID, SystemRef, next_version
 from lienthong.problems import LienthongError, Problem
 from lienthong.store.blobs import Staged
-from lienthong.store.tables import Agency, Delivery, Package, StatusEvent
+from lienthong.store.tables import Agency, Delivery, Package, Relay, StatusEvent
 
 # Under the default policy these still refuse: the package could not be delivered intact.
 _INTEGRITY = frozenset({EP.BAD_BASE64.code, EP.ATTACHMENT_MISMATCH.code, EP.DUPLICATE_CONTENT_ID.code})
@@ -61,9 +61,10 @@ class DeliveryOutcome:
     delivery_id: str | None
     state: str
     problem: Problem | None = None
+    route: str = "local"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"recipient": self.recipient, "state": self.state}
+        out: dict[str, Any] = {"recipient": self.recipient, "state": self.state, "route": self.route}
         if self.delivery_id:
             out["delivery_id"] = self.delivery_id
         if self.problem is not None:
@@ -84,6 +85,7 @@ class Accepted:
     problems: list[Problem] = field(default_factory=list)
     notified: list[str] = field(default_factory=list)
     status_code: str | None = None  # for a status message: the code routed back to the sender
+    relay_id: str | None = None  # issue 16: the package goes upstream too (one relay)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ def prepare(
     sender = (header.from_.organ_id or "").strip() if header and header.from_ else ""
     if not sender:
         raise Refused(HP.NOT_ROUTABLE("MessageHeader/From/OrganId", detail="the package names no sender"))
-    if sender not in system.agency_codes:
+    # From upstream, any code but a local one may send (checked against the directory at commit).
+    if sender not in system.agency_codes and not system.upstream:
         raise Refused(
             HP.SENDER_NOT_ALLOWED("MessageHeader/From/OrganId", sender=sender, system=system.system_id)
         )
@@ -297,7 +300,9 @@ def _notation_key(sender: str, code: Any, info: Any) -> tuple[str | None, str | 
 # coerced every value and computed a cache key over them on each accept (issue 15, the writer's CPU).
 _INSERT_PACKAGE = insert(cast(Table, Package.__table__)).returning(Package.__table__.c.id)
 _INSERT_DELIVERIES = insert(cast(Table, Delivery.__table__))
-_AGENCY_STATES = select(Agency.code, Agency.state).where(Agency.code.in_(bindparam("codes", expanding=True)))
+_AGENCY_STATES = select(Agency.code, Agency.state, Agency.route).where(
+    Agency.code.in_(bindparam("codes", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -342,7 +347,10 @@ def commit(
             size=upload.size,
             accepted_at=repeat.received_at,
             repeat=True,
-            deliveries=[DeliveryOutcome(d.recipient_code, d.delivery_id, d.state) for d in repeat.deliveries],
+            deliveries=[
+                DeliveryOutcome(d.recipient_code, d.delivery_id, d.state, route=d.route)
+                for d in repeat.deliveries
+            ],
             problems=json_problems(repeat.problems_json),
         )
     recall: Package | None = None
@@ -350,12 +358,17 @@ def commit(
         # 13 travels the other way: from the document's sender to everyone who received it.
         recall = _recalled_package(session, prepared)
         prepared.recipients = [
-            d.recipient_code for d in recall.deliveries if d.state not in ("undeliverable", "withdrawn")
+            d.recipient_code
+            for d in recall.deliveries
+            if d.state not in ("undeliverable", "withdrawn", "elsewhere")
         ]
     codes = [prepared.sender, *prepared.recipients]
     rows = session.connection().execute(_AGENCY_STATES, {"codes": codes}).all()
-    states = {code: state for code, state in rows}
-    if states.get(prepared.sender) != "active":
+    states = {code: state for code, state, _ in rows}
+    routes = {code: route for code, _, route in rows}
+    if system.upstream:
+        _check_upstream_sender(session, prepared.sender, routes, now)
+    elif states.get(prepared.sender) != "active":
         raise Refused(HP.SENDER_SUSPENDED("", sender=prepared.sender), sender=prepared.sender)
     answered: Delivery | None = None
     if kind == "edoc" and prepared.business_type == 0:
@@ -407,7 +420,10 @@ def commit(
     entries: list[tuple[str, str, str, dict[str, Any]]] = [
         (system.system_id, "package.accept", doc_id, details)
     ]
-    outcomes = _deliver_all(session, package, prepared.recipients, states, now, entries)
+    outcomes = _deliver_all(
+        session, package, prepared.recipients, Routing(states, routes, system.upstream), now, entries
+    )
+    relay_id = _relay(session, package, outcomes, now, entries)
     if kind == "edoc" and prepared.business_type in (1, 2, 3):
         entries += _supersede(session, package, prepared)
     if answered is not None:
@@ -437,6 +453,7 @@ def commit(
         problems=prepared.problems,
         notified=[o.recipient for o in outcomes if o.state == "pending"],
         status_code=prepared.status_code,
+        relay_id=relay_id,
     )
 
 
@@ -614,11 +631,57 @@ def _answered_delivery(session: Session, prepared: Prepared) -> Delivery:
     return delivery
 
 
+@dataclass(frozen=True)
+class Routing:
+    """What the directory says of a package's codes: their states, their routes, and where it came from."""
+
+    states: dict[str, str]
+    routes: dict[str, str]
+    from_upstream: bool = False
+
+    def outcome(self, code: str) -> tuple[str, str, Problem | None]:
+        """(state, route, problem) of a new delivery to ``code``."""
+        state, route = self.states.get(code), self.routes.get(code, "local")
+        if self.from_upstream and (state is None or route == "upstream"):
+            # Another hub's recipient named in a package from upstream: recorded, not this hub's to deliver.
+            return "elsewhere", "upstream", None
+        if state is None:
+            return "undeliverable", "local", HP.UNKNOWN_RECIPIENT("MessageHeader/To/OrganId", code=code)
+        if state != "active":
+            return "undeliverable", route, HP.RECIPIENT_SUSPENDED("MessageHeader/To/OrganId", code=code)
+        return ("relay" if route == "upstream" else "pending"), route, None
+
+
+def _check_upstream_sender(session: Session, sender: str, routes: dict[str, str], now: datetime) -> None:
+    """A package from upstream may come from any code but a local one; a new code is learnt as upstream."""
+    route = routes.get(sender)
+    if route == "local":
+        raise Refused(
+            HP.SENDER_NOT_ALLOWED("MessageHeader/From/OrganId", sender=sender, system=UPSTREAM_SYSTEM_ID),
+            sender=sender,
+        )
+    if route is None:
+        session.add(
+            Agency(
+                code=sender,
+                name=sender,
+                state="active",
+                route="upstream",
+                legacy=False,
+                emails="",
+                version=next_version(session),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        routes[sender] = "upstream"
+
+
 def _deliver_all(
     session: Session,
     package: NewPackage,
     codes: list[str],
-    states: dict[str, str],
+    routing: Routing,
     now: datetime,
     entries: list[tuple[str, str, str, dict[str, Any]]],
 ) -> list[DeliveryOutcome]:
@@ -626,12 +689,7 @@ def _deliver_all(
     rows: list[dict[str, Any]] = []
     outcomes: list[DeliveryOutcome] = []
     for code in codes:
-        problem: Problem | None = None
-        state = states.get(code)
-        if state is None:
-            problem = HP.UNKNOWN_RECIPIENT("MessageHeader/To/OrganId", code=code)
-        elif state != "active":
-            problem = HP.RECIPIENT_SUSPENDED("MessageHeader/To/OrganId", code=code)
+        state, route, problem = routing.outcome(code)
         delivery_id = str(uuid.uuid4())
         rows.append(
             {
@@ -639,7 +697,8 @@ def _deliver_all(
                 "package_id": package.id,
                 "recipient_code": code,
                 "kind": package.kind,
-                "state": "undeliverable" if problem else "pending",
+                "state": state,
+                "route": route,
                 "error_code": problem.code if problem else None,
                 "error_text": problem.message_en if problem else None,
                 "created_at": now,
@@ -647,10 +706,40 @@ def _deliver_all(
             }
         )
         details = {"package": package.doc_id, "recipient": code, "error": problem.code if problem else None}
+        if route == "upstream":
+            details["route"] = state
         entries.append(("hub", "delivery.fail" if problem else "delivery.create", delivery_id, details))
-        outcomes.append(DeliveryOutcome(code, delivery_id, rows[-1]["state"], problem))
+        outcomes.append(DeliveryOutcome(code, delivery_id, state, problem, route))
     session.connection().execute(_INSERT_DELIVERIES, rows)
     return outcomes
+
+
+def _relay(
+    session: Session,
+    package: NewPackage,
+    outcomes: list[DeliveryOutcome],
+    now: datetime,
+    entries: list[tuple[str, str, str, dict[str, Any]]],
+) -> str | None:
+    """ONE relay row for a package with recipients upstream (the relay worker sends it once)."""
+    codes = [o.recipient for o in outcomes if o.state == "relay"]
+    if not codes:
+        return None
+    relay_id = str(uuid.uuid4())
+    session.add(
+        Relay(
+            relay_id=relay_id,
+            package_id=package.id,
+            state="waiting",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            recipients=",".join(codes),
+            signed=False,
+        )
+    )
+    entries.append(("hub", "relay.queue", relay_id, {"package": package.doc_id, "recipients": codes}))
+    return relay_id
 
 
 def _supersede(

@@ -203,6 +203,50 @@ RECORDED = define(
     "The package was accepted but has {count} problems to fix",
 )
 
+# --- federation (issue 16): this hub relaying to an upstream hub -----------------------------------
+UPSTREAM_NOT_CONFIGURED = define(
+    "HUB.UPSTREAM_NOT_CONFIGURED",
+    E,
+    "Trục chưa được cấu hình kết nối lên trục cấp trên (lienthong hub upstream set)",
+    "No upstream hub is configured for this hub (lienthong hub upstream set)",
+)
+UPSTREAM_UNREACHABLE = define(
+    "HUB.UPSTREAM_UNREACHABLE",
+    W,
+    "Chưa kết nối được trục cấp trên, sẽ thử lại: {detail}",
+    "The upstream hub cannot be reached for now; it will be tried again: {detail}",
+)
+UPSTREAM_REFUSED = define(
+    "HUB.UPSTREAM_REFUSED",
+    E,
+    "Trục cấp trên từ chối gói tin ({code}): {detail}",
+    "The upstream hub refused the package ({code}): {detail}",
+)
+UPSTREAM_LATE = define(
+    "HUB.UPSTREAM_LATE",
+    W,
+    "Gói tin gửi {recipient} đã chờ chuyển lên trục cấp trên {minutes} phút: {detail}",
+    "The package to {recipient} has waited {minutes} minutes to be relayed upstream: {detail}",
+)
+UPSTREAM_BAD_LINK = define(
+    "HUB.UPSTREAM_BAD_LINK",
+    E,
+    "Cấu hình kết nối trục cấp trên không hợp lệ: {detail}",
+    "The upstream link settings are not valid: {detail}",
+)
+UPSTREAM_ONLY = define(
+    "HUB.UPSTREAM_ONLY",
+    E,
+    "Mã {code} thuộc trục cấp trên, không thể gán cho hệ thống tại trục này",
+    "The code {code} is reached through the upstream hub; no local system may act for it",
+)
+NOT_RELAYED = define(
+    "HUB.NOT_RELAYED",
+    E,
+    "Chuyển tiếp {id} đang ở trạng thái {state}, không gửi lại được",
+    "The relay {id} is {state}; only a failed relay can be sent again",
+)
+
 # ErrorCode values of the SDK protocol, as a provincial platform numbers them (standards.md §5).
 SDK_ERROR_CODES: dict[str, str] = {
     MALFORMED.code: "22",
@@ -233,6 +277,10 @@ SDK_ERROR_CODES: dict[str, str] = {
     NOT_ORIGINAL_SENDER.code: "19",
     HEADERS_TOO_LARGE.code: "29",
     STORAGE_FULL.code: "20",
+    UPSTREAM_NOT_CONFIGURED.code: "20",
+    UPSTREAM_UNREACHABLE.code: "20",
+    UPSTREAM_REFUSED.code: "22",
+    UPSTREAM_ONLY.code: "30",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 ACK_STATES = {"done": "done", "fail": "failed", "processing": "fetched"}
 MAX_REASON = 2000
+RELAY_WAKE = "~relay"  # not an agency code: a package was queued for the upstream hub (issue 16)
 
 
 def utc_now() -> datetime:
@@ -78,13 +80,15 @@ class SentRow:
     acked_at: datetime | None
     last_status_code: str | None
     last_status_at: datetime | None
+    route: str = "local"  # issue 16: delivered here, or relayed to the upstream hub
+    error_text: str | None = None
 
 
 @dataclass(frozen=True)
 class HubEvent:
     """Something the sender must hear of at once: its package was refused, or a copy undeliverable."""
 
-    kind: str  # refused | undeliverable
+    kind: str  # refused | undeliverable | relay_late | relay_resumed
     system_id: str
     sender: str | None
     doc_id: str | None
@@ -127,6 +131,7 @@ class Hub:
         self._listeners: list[Callable[[HubEvent], None]] = []
         self.listener: wakeups.Listener | None = None
         self.tally: Tally = NoTally()  # monitoring replaces it (lienthong.monitor.hub)
+        self.relay_wake = threading.Event()  # set when a package is queued for the upstream hub
 
     def close(self) -> None:
         if self.listener is not None:
@@ -146,8 +151,14 @@ class Hub:
     def listen(self) -> None:
         """Wake this process's long-polling receivers for mail accepted by other workers (PostgreSQL)."""
         if self.is_postgres and self.listener is None:
-            self.listener = wakeups.Listener(self.engine, self.notifier.notify)
+            self.listener = wakeups.Listener(self.engine, self._woken)
             self.listener.start()
+
+    def _woken(self, codes: list[str]) -> None:
+        """Another worker committed: wake its long-polling receivers here, and the relay if it queued one."""
+        self.notifier.notify(codes)
+        if RELAY_WAKE in codes:
+            self.relay_wake.set()
 
     # --- transactions --------------------------------------------------------------------------
 
@@ -239,11 +250,16 @@ class Hub:
 
     def accept(self, system_id: str, upload: Upload, extra_to: Iterable[str] = ()) -> Accepted:
         """Accept or refuse a staged package from a system. Refusals are recorded, then raised."""
-        system = self.system(system_id)
+        # Packages pulled from the upstream hub come through its internal system (issue 16).
+        system = (
+            directory.UPSTREAM_SYSTEM if system_id == directory.UPSTREAM_SYSTEM_ID else self.system(system_id)
+        )
         try:
             if system is None or system.state != "active":
                 raise Refused(HP.AUTH_FAILED("", detail=f"unknown or disabled system {system_id}"))
-            if not self.limiter.allow(system_id, system.rate_per_second, system.rate_burst):
+            if not system.upstream and not self.limiter.allow(
+                system_id, system.rate_per_second, system.rate_burst
+            ):
                 raise Refused(HP.RATE_LIMITED("", limit=self.limiter.limit_of(system)))
             prepared = intake.prepare(
                 upload,
@@ -270,6 +286,8 @@ class Hub:
                 raise
             batch.bodies.append((upload.path, upload.sha256))
             batch.wake.update(done.notified)
+            if done.relay_id is not None:
+                batch.wake.add(RELAY_WAKE)  # the leader may be another worker: it hears this at commit
             return done
 
         try:
@@ -281,6 +299,8 @@ class Hub:
             upload.path.unlink(missing_ok=True)
             raise
         self.notifier.notify(accepted.notified)
+        if accepted.relay_id is not None:
+            self.relay_wake.set()  # the relay worker sends it upstream now (in this process)
         # --- monitor: count new packages, their copies and routed statuses (a repeat is none of these)
         if not accepted.repeat:
             self.tally.count("accepted", kind=accepted.kind)
@@ -303,6 +323,10 @@ class Hub:
                     )
                 )
         return accepted
+
+    def emit(self, event: HubEvent) -> None:
+        """Tell the listeners (the warning system) of something found outside a request (the relay)."""
+        self._emit(event)
 
     def subscribe(self, listener: Callable[[HubEvent], None]) -> None:
         """Be told at once of refusals and failed deliveries (the warning system's alerts)."""
@@ -530,6 +554,8 @@ class Hub:
                     acked_at=as_utc(d.acked_at) if d.acked_at else None,
                     last_status_code=d.last_status_code,
                     last_status_at=as_utc(d.last_status_at) if d.last_status_at else None,
+                    route=d.route,
+                    error_text=d.error_text,
                 )
                 for d, p in rows
             ]

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from lienthong.hub import problems as HP
 from lienthong.hub.directory import SystemRef
 from lienthong.hub.service import Hub
 from lienthong.monitor import certs as C
@@ -97,6 +98,20 @@ class HubMonitor:
             "Copies not yet acknowledged, by the recipient agency's level (1-4; none: legacy or unknown).",
             ("level",),
             self._backlog,
+        )
+        # Issue 16: the upstream link (degraded, never down, when the upstream is away).
+        self.health.add_function("upstream", self._upstream_check)
+        self.metrics.gauge_source(
+            "upstream_relays",
+            "Relays to the upstream hub by state (waiting: the backlog; failed: refused or given up).",
+            ("state",),
+            self._relays,
+        )
+        self.metrics.gauge_source(
+            "upstream_sync_age_seconds",
+            "Seconds since the directory was last synchronised from the upstream hub (absent: no link).",
+            (),
+            self._sync_age,
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -210,6 +225,44 @@ class HubMonitor:
         for kind in ("edoc", "status"):
             for state in WAITING:
                 yield Sample({"kind": kind, "state": state}, float(counts.get((kind, state), 0)))
+
+    def _upstream_check(self) -> CheckResult:
+        from lienthong.hub.relay import FederationConfig, link_health
+
+        found = link_health(self.hub)
+        data = {
+            "configured": found.configured,
+            "backlog": found.backlog,
+            "failed": found.failed,
+            "oldest_waiting": found.oldest_waiting.isoformat() if found.oldest_waiting else None,
+            "last_ok_at": found.last_ok_at.isoformat() if found.last_ok_at else None,
+            "last_error": found.last_error,
+        }
+        if not found.configured:
+            return CheckResult.ok("no upstream hub configured", **data)
+        late = timedelta(minutes=FederationConfig.from_env().late_minutes)
+        failing = found.last_error_at is not None and (
+            found.last_ok_at is None or found.last_error_at > found.last_ok_at
+        )
+        waiting = found.oldest_waiting is not None and self.clock() - found.oldest_waiting > late
+        if failing or waiting:
+            detail = f"{found.backlog} waiting; {found.last_error or 'relays late'}"
+            return CheckResult.of(HP.UPSTREAM_UNREACHABLE("", detail=detail), Status.WARN, **data)
+        return CheckResult.ok(f"{found.backlog} waiting, {found.failed} failed", **data)
+
+    def _relays(self) -> Iterator[Sample]:
+        from lienthong.hub.relay import link_health
+
+        found = link_health(self.hub)
+        yield Sample({"state": "waiting"}, float(found.backlog))
+        yield Sample({"state": "failed"}, float(found.failed))
+
+    def _sync_age(self) -> Iterator[Sample]:
+        from lienthong.hub.relay import link_health
+
+        found = link_health(self.hub)
+        if found.last_sync_at is not None:
+            yield Sample({}, (self.clock() - found.last_sync_at).total_seconds())
 
     def _backlog(self) -> Iterator[Sample]:
         with self.hub.read() as s:

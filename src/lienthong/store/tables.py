@@ -51,6 +51,8 @@ class Agency(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # local: registered here; upstream: synchronised from the upstream hub's directory (issue 16)
+    route: Mapped[str] = mapped_column(String(8), default="local", server_default="local")
 
 
 class System(Base):
@@ -169,6 +171,9 @@ class Delivery(Base):
     last_status_code: Mapped[str | None] = mapped_column(String(4))
     last_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     superseded_by: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
+    # local: offered to a local system; upstream: relayed (states relay -> relayed | undeliverable,
+    # or elsewhere for a package from upstream naming a recipient this hub does not serve)
+    route: Mapped[str] = mapped_column(String(8), default="local", server_default="local")
     package: Mapped[Package] = relationship(back_populates="deliveries", foreign_keys=[package_id])
 
 
@@ -224,6 +229,71 @@ class Counter(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(String(128), default="")
+
+
+# --- federation (issue 16): the upstream link, the relay queue, what was pulled from upstream --------
+
+
+class UpstreamLink(Base):
+    """The one upstream hub this hub relays to: its address, this hub's credential there, and health."""
+
+    __tablename__ = "upstream_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: one upstream per hub
+    protocol: Mapped[str] = mapped_column(String(8))  # sdk | json
+    url: Mapped[str] = mapped_column(Text)
+    system_id: Mapped[str] = mapped_column(String(128), default="")  # the SDK's systemid (sdk)
+    credential_encrypted: Mapped[bytes] = mapped_column(LargeBinary)  # secret (sdk) or token (json)
+    hub_code: Mapped[str] = mapped_column(String(64))  # this hub's OrganId in the TraceHeader
+    directory_version: Mapped[int] = mapped_column(BigInteger, default=0)  # upstream version seen
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_pull_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_ok_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Relay(Base):
+    """A package to hand to the upstream hub once (a LeaseQueue row: waiting -> sent | failed)."""
+
+    __tablename__ = "relays"
+    __table_args__ = (Index("ix_relays_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    relay_id: Mapped[str] = mapped_column(String(64), unique=True)  # what operators name it by
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(16))  # waiting | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recipients: Mapped[str] = mapped_column(Text)  # the upstream codes, comma-separated
+    # The rewritten body, made once at the first try: every retry sends the same bytes.
+    blob_key: Mapped[str | None] = mapped_column(String(64))
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)  # forwarded byte for byte
+    upstream_doc_id: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_text: Mapped[str | None] = mapped_column(Text)
+    warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the outage warning
+    package: Mapped[Package] = relationship(foreign_keys=[package_id])
+
+
+class UpstreamPull(Base):
+    """One upstream delivery taken into this hub: kept so a crash before the ack never delivers twice."""
+
+    __tablename__ = "upstream_pulls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream_id: Mapped[str] = mapped_column(String(128), unique=True)  # the upstream delivery id
+    kind: Mapped[str] = mapped_column(String(8))
+    local_doc_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # accepted | refused, then acked
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    pulled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --- monitoring (lienthong.monitor): conditions with "since when", and uptime per day ---------------

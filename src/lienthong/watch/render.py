@@ -94,6 +94,8 @@ LABELS: dict[str, dict[str, str]] = {
         "alert_subject": "[Trục liên thông] Cảnh báo: {what}",
         "alert_refused": "gói tin bị từ chối",
         "alert_undeliverable": "văn bản không chuyển được",
+        "alert_relay_late": "văn bản chưa chuyển được lên trục cấp trên",
+        "alert_relay_resumed": "văn bản đã chuyển lên trục cấp trên",
     },
     "en": {
         "hub": "NATIONAL DOCUMENT EXCHANGE HUB",
@@ -164,6 +166,8 @@ LABELS: dict[str, dict[str, str]] = {
         "alert_subject": "[Lienthong hub] Warning: {what}",
         "alert_refused": "package refused",
         "alert_undeliverable": "document could not be delivered",
+        "alert_relay_late": "document not yet relayed to the upstream hub",
+        "alert_relay_resumed": "document relayed to the upstream hub",
     },
 }
 COLORS = {"sent": "#2f6fb0", "received": "#3a8a4f", "send_errors": "#c0392b", "receive_errors": "#d35400"}

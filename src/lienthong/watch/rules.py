@@ -153,7 +153,7 @@ class _Builder:
                 Agency.emails,
                 Agency.last_contact_at,
                 Agency.created_at,
-            ).where(Agency.state == "active")
+            ).where(Agency.state == "active", Agency.route == "local")  # not the upstream directory's
         )
         for code, name, parent, level, emails, contact, created in rows:
             self.agencies[code] = AgencyInfo(

@@ -307,6 +307,18 @@ class Watch:
                         payload=payload,
                         now=event.at,
                     )
+            if event.kind.startswith("relay_") and self.config.operator_emails:
+                # The upstream link is the operator's too (issue 16): the same alert, to the operators.
+                outbox.enqueue(
+                    s,
+                    key=f"alert:{stamp}:operator:email",
+                    channel="email",
+                    purpose="alert",
+                    agency="operator",
+                    target=",".join(self.config.operator_emails),
+                    payload={**payload, "language": self.config.language},
+                    now=event.at,
+                )
         self.wake.set()
 
     @staticmethod
@@ -322,7 +334,7 @@ class Watch:
         p = message.payload
         language = p.get("language", self.config.language)
         t = render.labels(language)
-        what = t["alert_refused"] if p["kind"] == "refused" else t["alert_undeliverable"]
+        what = t.get(f"alert_{p['kind']}", t["alert_undeliverable"])
         body = p["message_en"] if language == "en" else p["message_vi"]
         lines = [
             f"{t['agency']}: {message.agency_code}",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lienthong.store.tables import AuditEntry, Delivery, Package, StatusEvent, WatchOutbox
+from lienthong.store.tables import AuditEntry, Delivery, Package, Relay, StatusEvent, WatchOutbox
 from lienthong.watch.rules import utc
 
 
@@ -70,6 +70,18 @@ def timeline(session: Session, doc_id: str) -> dict[str, Any] | None:
             )
     events.extend(_warnings(session, doc_id))
     subjects = [doc_id, *(d.delivery_id for d in deliveries)]
+    relay = session.execute(select(Relay).where(Relay.package_id == package.id)).scalar_one_or_none()
+    if relay is not None:  # issue 16: the one relay to the upstream hub, and what it answered
+        subjects.append(relay.relay_id)
+        if relay.sent_at is not None:
+            events.append(
+                {
+                    "at": utc(relay.sent_at).isoformat(),
+                    "event": "relay.sent",
+                    "agency": relay.recipients,
+                    "upstream_doc_id": relay.upstream_doc_id,
+                }
+            )
     audit = [
         {
             "seq": a.seq,
@@ -95,6 +107,7 @@ def timeline(session: Session, doc_id: str) -> dict[str, Any] | None:
             d.recipient_code: {
                 "delivery_id": d.delivery_id,
                 "state": d.state,
+                "route": d.route,
                 "error_code": d.error_code,
                 "last_status_code": d.last_status_code,
             }
