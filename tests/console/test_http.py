@@ -219,7 +219,7 @@ def test_a_failed_relay_is_resent_from_the_console(url: str, seeded: Hub) -> Non
     from sqlalchemy import update
 
     from lienthong.hub import upstream
-    from lienthong.store.tables import Relay
+    from lienthong.store.tables import AuditEntry, Relay
     from tests.hub.conftest import document, send
 
     ghost = "000.00.00.G98"
@@ -249,4 +249,7 @@ def test_a_failed_relay_is_resent_from_the_console(url: str, seeded: Hub) -> Non
             state = s.execute(sa.select(Relay.state).where(Relay.relay_id == accepted.relay_id)).scalar_one()
         assert state == "waiting"
         again = ops.post("/relays/resend", data={"relay_id": accepted.relay_id, "csrf": token})
-        assert again.status_code == 404  # no longer failed
+        assert again.status_code == 409 and "HUB.NOT_RELAYED" in again.text  # no longer failed: said why
+    with seeded.read() as s:
+        entry = s.execute(sa.select(AuditEntry).where(AuditEntry.action == "relay.resend")).scalars().one()
+    assert entry.actor.endswith("ops") and '"ip": "127.0.0.1"' in entry.details  # who and from where

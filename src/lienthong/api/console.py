@@ -22,7 +22,7 @@ from lienthong.watch import render
 from lienthong.watch.charts import bars
 from lienthong.watch.config import WatchConfig
 from lienthong.watch.rules import build_daily
-from lienthong.web.auth import WebAuth
+from lienthong.web.auth import WebAuth, client_ip
 from lienthong.web.i18n import Catalogue
 from lienthong.web.pages import NotVisible, PageRoute, Pages, language
 
@@ -174,9 +174,11 @@ def router(hub: Hub, config: WatchConfig, auth: WebAuth, pages: Pages) -> APIRou
         relay_id = str(form.get("relay_id", ""))[:64]
         every = form.get("all_failed") == "1"
         try:
-            relay.resend(hub, relay_id or None, all_failed=every, actor=me.actor)
-        except HubError:
-            raise NotVisible() from None  # unknown, or no longer failed: nothing to resend here
+            relay.resend(hub, relay_id or None, all_failed=every, actor=me.actor, ip=client_ip(request))
+        except HubError as exc:  # unknown, or no longer failed: said on a page, in words
+            text = exc.problem.message_en if language(request) == "en" else exc.problem.message_vi
+            return pages.render(request, "error.html", status=409, title="refused",
+                                message=f"{text} ({exc.problem.code})")  # fmt: skip
         return RedirectResponse("/relays?state=waiting", status_code=303)
 
     @api.get("/audit")

@@ -554,7 +554,9 @@ def list_relays(hub: Hub, state: str | None = None, limit: int = 200) -> list[Re
         ]
 
 
-def resend(hub: Hub, relay_id: str | None = None, all_failed: bool = False, actor: str = "operator") -> int:
+def resend(
+    hub: Hub, relay_id: str | None = None, all_failed: bool = False, actor: str = "operator", ip: str = ""
+) -> int:
     """Failed relays back into the queue (LeaseQueue.requeue): their copies wait to be relayed again."""
     now = hub.clock()
     with hub.write() as s:
@@ -580,6 +582,6 @@ def resend(hub: Hub, relay_id: str | None = None, all_failed: bool = False, acto
                 )
             ).scalars():
                 d.state, d.error_code, d.error_text = "relay", None, None
-            audit.append(s, now, actor, "relay.resend", row.relay_id, {})
+            audit.append(s, now, actor, "relay.resend", row.relay_id, {"ip": ip} if ip else {})
     hub.relay_wake.set()
     return len(rows)
