@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from lienthong.edxml import DocumentMessage, parse
+from lienthong.edxml.prefix import unprefixed_header_elements
 from lienthong.edxml.splice import splice
 from tests.hub.conftest import document, status
 
@@ -44,7 +45,10 @@ def test_a_recipient_named_outside_the_package_is_added_to_the_header() -> None:
 def test_a_status_without_a_trace_list_gets_one() -> None:
     out = io.BytesIO()
     splice(io.BytesIO(status(H41, G22, "D1")), out, recipients=None, organ_id="W", timestamp="t")
-    assert b"<TraceHeaderList><TraceHeader><OrganId>W</OrganId>" in out.getvalue()
+    # Written with edXML: on every header element, as everything the hub writes (issue 16).
+    assert b"<edXML:TraceHeaderList><edXML:TraceHeader><edXML:OrganId>W</edXML:OrganId>" in out.getvalue()
+    left = unprefixed_header_elements(out.getvalue())
+    assert [p for p in left if "edXMLHeader" in p] == [], left  # the root and envelope keep their form
     parse(out.getvalue())
 
 
