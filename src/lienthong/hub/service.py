@@ -239,14 +239,7 @@ class Hub:
 
     def stage(self, chunks: Iterable[bytes]) -> Upload:
         """Stream a body to a staging file, hashing it and enforcing the size limit."""
-        stager = self.stager()
-        try:
-            for chunk in chunks:
-                stager.write(chunk)
-            return stager.finish()
-        except BaseException:
-            stager.abort()
-            raise
+        return self.stager().take(chunks)
 
     def accept(self, system_id: str, upload: Upload, extra_to: Iterable[str] = ()) -> Accepted:
         """Accept or refuse a staged package from a system. Refusals are recorded, then raised."""
